@@ -1,0 +1,275 @@
+/**
+ * Cross-field checks: what a schema alone cannot say. They run on the raw YAML data (defensively,
+ * so they still report when other parts of the file are malformed) and return every problem.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import ipaddr from "ipaddr.js";
+import { X509Certificate } from "node:crypto";
+import type { FleetProblem } from "./errors";
+import type { SourceMap } from "./load";
+import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId } from "./names";
+import { DNS_LABEL } from "./schema";
+
+/** AWS: ≤ 20 VPC links per account and region; one VPC link per Farcar NLB. */
+export const MAX_SERVICES_PER_ENVIRONMENT = 20;
+/** AWS: ≤ 300 resources per REST API. Each service uses 1 + 2 × targets resources. */
+export const MAX_API_RESOURCES = 300;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const entries = (v: unknown): [string, unknown][] => (isObj(v) ? Object.entries(v) : []);
+const strings = (v: unknown): [number, string][] =>
+  Array.isArray(v) ? v.flatMap((x, i) => (typeof x === "string" ? [[i, x] as [number, string]] : [])) : [];
+
+interface Cidr {
+  readonly text: string;
+  readonly range: [ipaddr.IPv4, number];
+  readonly at: (string | number)[];
+}
+
+export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string): FleetProblem[] {
+  const problems: FleetProblem[] = [];
+  const add = (at: (string | number)[], message: string, received?: unknown) => problems.push(source.problem(at, message, { received }));
+  if (!isObj(raw)) {
+    if (raw !== undefined) add([], "the fleet file must be a YAML mapping with version, region, organization, mesh and acquisitions");
+    else add([], "the fleet file is empty; start from examples/fleet.yaml");
+    return problems;
+  }
+
+  const region = typeof raw.region === "string" ? raw.region : undefined;
+  const org = isObj(raw.organization) ? raw.organization : {};
+  const mesh = isObj(raw.mesh) ? raw.mesh : {};
+  const trustDomain = typeof mesh.trustDomain === "string" ? mesh.trustDomain : undefined;
+  const meshServices = isObj(mesh.services) ? mesh.services : {};
+  const meshNames = Object.keys(meshServices);
+
+  // Files referenced by the fleet file.
+  if (typeof mesh.trustBundle === "string") checkPemFile(add, ["mesh", "trustBundle"], mesh.trustBundle, dir);
+
+  // Mesh services: SPIFFE IDs in the trust domain, unique.
+  const meshSpiffeIds = new Map<string, string>();
+  for (const [name, svc] of entries(meshServices)) {
+    if (!isObj(svc) || typeof svc.spiffeId !== "string") continue;
+    if (trustDomain && !svc.spiffeId.startsWith(`spiffe://${trustDomain}/`)) {
+      add(["mesh", "services", name, "spiffeId"], `must be in the mesh trust domain: start with spiffe://${trustDomain}/`, svc.spiffeId);
+    }
+    const other = meshSpiffeIds.get(svc.spiffeId);
+    if (other) add(["mesh", "services", name, "spiffeId"], `same SPIFFE ID as mesh service "${other}"; each service has its own identity`, svc.spiffeId);
+    meshSpiffeIds.set(svc.spiffeId, name);
+  }
+
+  // SPIFFE ID template.
+  const template = typeof mesh.spiffeIdTemplate === "string" ? mesh.spiffeIdTemplate : DEFAULT_SPIFFE_ID_TEMPLATE;
+  if (typeof mesh.spiffeIdTemplate === "string") {
+    for (const needed of ["{acquisition}", "{environment}", "{service}"]) {
+      if (!template.includes(needed)) {
+        add(["mesh", "spiffeIdTemplate"], `must contain ${needed} so every Farcar gets a distinct identity`, template);
+      }
+    }
+    if (!template.startsWith("spiffe://")) add(["mesh", "spiffeIdTemplate"], "must start with spiffe://", template);
+  }
+
+  // Mesh routing CIDRs.
+  const meshCidrs: Cidr[] = [];
+  if (isObj(mesh.routing)) {
+    for (const [i, c] of strings(mesh.routing.cidrs)) {
+      const parsed = parseCidr(add, ["mesh", "routing", "cidrs", i], c);
+      if (parsed) meshCidrs.push(parsed);
+    }
+  }
+
+  const managementAccountId = typeof org.managementAccountId === "string" ? org.managementAccountId : undefined;
+  const accountIds = new Map<string, string>();
+  const emails = new Map<string, string>();
+  const proxyVpcs: Cidr[] = [];
+  const farcarIds = new Map<string, string>();
+
+  for (const [acqName, acq] of entries(raw.acquisitions)) {
+    if (!isObj(acq)) continue;
+    for (const [envName, env] of entries(acq.environments)) {
+      if (!isObj(env)) continue;
+      const at = (...rest: (string | number)[]) => ["acquisitions", acqName, "environments", envName, ...rest];
+      const where = `${acqName}/${envName}`;
+
+      // Proxy account: exactly one of id / email, unique across the fleet.
+      const account = isObj(env.proxyAccount) ? env.proxyAccount : undefined;
+      if (account) {
+        const hasId = account.id !== undefined;
+        const hasEmail = account.email !== undefined;
+        if (hasId === hasEmail) {
+          add(at("proxyAccount"), hasId ? "set either id (adopt an account) or email (create one), not both" : "needs id (adopt an existing account) or email (create a new one)", account);
+        }
+        if (typeof account.id === "string") {
+          if (account.id === managementAccountId) add(at("proxyAccount", "id"), "must not be the management account; each environment gets its own proxy account", account.id);
+          const prev = accountIds.get(account.id);
+          if (prev) add(at("proxyAccount", "id"), `already used by ${prev}; one proxy account per acquisition environment`, account.id);
+          accountIds.set(account.id, where);
+        }
+        if (typeof account.email === "string") {
+          const prev = emails.get(account.email.toLowerCase());
+          if (prev) add(at("proxyAccount", "email"), `already used by ${prev}; AWS account emails are unique`, account.email);
+          emails.set(account.email.toLowerCase(), where);
+        }
+      }
+
+      // Network: AZs in the region, CIDRs valid and not overlapping.
+      const network = isObj(env.network) ? env.network : {};
+      const seenAz = new Set<string>();
+      for (const [i, az] of strings(network.availabilityZones)) {
+        if (region && !new RegExp(`^${region}[a-z]$`).test(az)) {
+          add(at("network", "availabilityZones", i), `is not an availability zone of the fleet region ${region} (e.g. ${region}a)`, az);
+        }
+        if (seenAz.has(az)) add(at("network", "availabilityZones", i), "listed twice; list each zone once", az);
+        seenAz.add(az);
+      }
+      const proxyVpc = typeof network.proxyVpcCidr === "string" ? parseCidr(add, at("network", "proxyVpcCidr"), network.proxyVpcCidr, true) : undefined;
+      const acqVpc =
+        typeof network.acquisitionVpcCidr === "string" ? parseCidr(add, at("network", "acquisitionVpcCidr"), network.acquisitionVpcCidr, true) : undefined;
+      if (proxyVpc && acqVpc && overlaps(proxyVpc, acqVpc)) {
+        add(at("network", "acquisitionVpcCidr"), `overlaps proxyVpcCidr ${proxyVpc.text}; the two VPCs are connected and need disjoint ranges`, acqVpc.text);
+      }
+      if (proxyVpc) {
+        for (const other of proxyVpcs) {
+          if (overlaps(proxyVpc, other)) {
+            add(proxyVpc.at, `overlaps the proxy VPC at ${dotted(other.at)} (${other.text}); proxy VPCs share the route to the mesh and need disjoint ranges`, proxyVpc.text);
+          }
+        }
+        for (const m of meshCidrs) {
+          if (overlaps(proxyVpc, m)) add(proxyVpc.at, `overlaps mesh routing CIDR ${m.text}; traffic to the mesh would stay in the VPC`, proxyVpc.text);
+        }
+        proxyVpcs.push(proxyVpc);
+      }
+      for (const [i, c] of strings(network.acquisitionCallerCidrs)) {
+        const parsed = parseCidr(add, at("network", "acquisitionCallerCidrs", i), c);
+        if (parsed && parsed.range[1] === 0) {
+          add(parsed.at, "would admit the whole internet to the execute-api endpoint; list the acquisition's workload CIDRs", c);
+        }
+      }
+
+      // Inbound services.
+      const inbound = entries(env.inbound);
+      if (inbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
+        add(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} VPC links per region (one per Farcar NLB): split the environment or raise the quota and the limit together`);
+      }
+      let apiResources = 0;
+      const roleOwner = new Map<string, string>();
+      for (const [svcName, svc] of inbound) {
+        if (!isObj(svc)) continue;
+        const seenTargets = new Set<string>();
+        for (const [i, t] of strings(svc.targets)) {
+          if (DNS_LABEL.test(t) && !meshNames.includes(t)) {
+            add(at("inbound", svcName, "targets", i), `is not a mesh service; known targets: ${meshNames.join(", ") || "(none: add it under mesh.services)"}`, t);
+          }
+          if (seenTargets.has(t)) add(at("inbound", svcName, "targets", i), "listed twice; list each target once", t);
+          seenTargets.add(t);
+        }
+        apiResources += 1 + 2 * seenTargets.size;
+        for (const [i, arn] of strings(svc.roleArns)) {
+          const owner = roleOwner.get(arn);
+          if (owner === svcName) add(at("inbound", svcName, "roleArns", i), "listed twice; list each role once", arn);
+          else if (owner) {
+            add(at("inbound", svcName, "roleArns", i), `already acts as inbound service "${owner}"; a role may act as one service only (1:1 identity)`, arn);
+          }
+          roleOwner.set(arn, svcName);
+        }
+        if (trustDomain && DNS_LABEL.test(svcName)) {
+          const id = farcarSpiffeId(template, { trustDomain, acquisition: acqName, environment: envName, service: svcName });
+          const meshOwner = meshSpiffeIds.get(id);
+          if (meshOwner) add(at("inbound", svcName), `its Farcar SPIFFE ID ${id} is the identity of mesh service "${meshOwner}"; change mesh.spiffeIdTemplate`);
+          const prev = farcarIds.get(id);
+          if (prev) add(at("inbound", svcName), `its Farcar SPIFFE ID ${id} equals that of ${prev}; mesh.spiffeIdTemplate must keep identities distinct`);
+          farcarIds.set(id, `${where}/${svcName}`);
+        }
+      }
+      if (apiResources + 1 > MAX_API_RESOURCES) {
+        add(at("inbound"), `needs ${apiResources + 1} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: reduce targets or split the environment`);
+      }
+
+      // Outbound services.
+      const outbound = entries(env.outbound);
+      if (outbound.length && !isObj(env.egressProxyAccount)) {
+        add(at("outbound"), 'needs egressProxyAccount: { id: "<12 digits>" } — the proxy account in the acquisition\'s organization that hosts the egress API');
+      }
+      if (outbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
+        add(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (VPC links per account)`);
+      }
+      for (const [svcName, svc] of outbound) {
+        if (!isObj(svc) || !isObj(svc.upstream)) continue;
+        const auth = svc.upstream.auth;
+        if (isObj(auth)) {
+          const kinds = Object.keys(auth).filter((k) => ["sigv4", "mtls", "header"].includes(k));
+          if (kinds.length !== 1) {
+            add(at("outbound", svcName, "upstream", "auth"), `needs exactly one of sigv4, mtls, header${kinds.length ? ` (found ${kinds.join(", ")})` : ""}`);
+          }
+          if (isObj(auth.mtls) && typeof auth.mtls.caBundle === "string") {
+            checkPemFile(add, at("outbound", svcName, "upstream", "auth", "mtls", "caBundle"), auth.mtls.caBundle, dir);
+          }
+        }
+        const seen = new Set<string>();
+        for (const [i, arn] of strings(svc.callerRoleArns)) {
+          if (seen.has(arn)) add(at("outbound", svcName, "callerRoleArns", i), "listed twice; list each role once", arn);
+          seen.add(arn);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function dotted(at: (string | number)[]): string {
+  return at.map((s) => (typeof s === "number" ? `[${s}]` : s)).join(".").replace(/\.\[/g, "[");
+}
+
+type Add = (at: (string | number)[], message: string, received?: unknown) => void;
+
+function parseCidr(add: Add, at: (string | number)[], text: string, vpc = false): Cidr | undefined {
+  let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    range = ipaddr.parseCIDR(text);
+  } catch {
+    add(at, "is not a valid CIDR block; expected e.g. 10.64.0.0/20", text);
+    return undefined;
+  }
+  if (range[0].kind() !== "ipv4") {
+    add(at, "must be an IPv4 CIDR block (e.g. 10.64.0.0/20)", text);
+    return undefined;
+  }
+  const v4 = range as [ipaddr.IPv4, number];
+  const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
+  if (network !== v4[0].toString()) {
+    add(at, `has host bits set; the network address is ${network}/${v4[1]}`, text);
+    return undefined;
+  }
+  if (vpc && (v4[1] < 16 || v4[1] > 24)) {
+    add(at, "a VPC CIDR must be between /16 and /24 (room for a subnet per AZ and VPC endpoints)", text);
+    return undefined;
+  }
+  return { text, range: v4, at };
+}
+
+function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.range[1] <= b.range[1] ? b.range[0].match(a.range) : a.range[0].match(b.range);
+}
+
+function checkPemFile(add: Add, at: (string | number)[], file: string, dir: string): void {
+  const full = path.resolve(dir, file);
+  if (!existsSync(full)) {
+    add(at, `file not found at ${full}; paths are relative to the fleet file`, file);
+    return;
+  }
+  const text = readFileSync(full, "utf8");
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (!blocks.length) {
+    add(at, "contains no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA bundle in PEM", file);
+    return;
+  }
+  blocks.forEach((pem, i) => {
+    try {
+      const cert = new X509Certificate(pem);
+      if (!cert.ca) add(at, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); a trust bundle holds CA certificates`, file);
+    } catch {
+      add(at, `certificate ${i + 1} is not a valid X.509 certificate`, file);
+    }
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The resolved fleet: what stacks consume. Defaults are applied here, once, so no construct has
+ * to know a default of its own; paths are resolved and file contents read.
+ */
+import type { FleetInput, FarcarSettingsInput } from "./schema";
+
+export interface FarcarSettings {
+  /** Envoy Farcar image; undefined = the stack's own ECR repository at FARCAR_IMAGE_TAG. */
+  readonly image?: string;
+  /** Identity sidecar image; undefined = the stack's own ECR repository at FARCAR_IMAGE_TAG. */
+  readonly identityImage?: string;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Tag of the Farcar images (Envoy and identity sidecar) in the proxy account's ECR repositories.
+ * Proxy VPCs have no internet access, so images are pulled from ECR through VPC endpoints.
+ */
+export const FARCAR_IMAGE_TAG = "0.1.0";
+
+export const FARCAR_DEFAULTS: FarcarSettings = {
+  cpu: 512,
+  memoryMiB: 1024,
+  desiredCount: 2,
+  logRetentionDays: 30,
+};
+
+export const DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole";
+export const DEFAULT_CERT_TTL_HOURS = 24;
+export const DEFAULT_WORKSPACE_PREFIX = "farcar-";
+
+export interface TargetRef {
+  readonly name: string;
+  readonly spiffeId: string;
+  /** host:port */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface InboundService {
+  readonly name: string;
+  readonly roleArns: readonly string[];
+  readonly targets: readonly TargetRef[];
+  /** SPIFFE ID this service's Farcar presents in the mesh. */
+  readonly spiffeId: string;
+}
+
+export type UpstreamAuth =
+  | { readonly kind: "sigv4"; readonly service: string; readonly region: string; readonly roleArn?: string }
+  | { readonly kind: "mtls"; readonly caBundlePem: string; readonly caBundlePath: string; readonly serverSan?: string }
+  | { readonly kind: "header"; readonly name: string };
+
+export interface OutboundService {
+  readonly name: string;
+  readonly callerRoleArns: readonly string[];
+  readonly upstream: { readonly url: string; readonly auth: UpstreamAuth };
+}
+
+export interface FleetEnvironment {
+  readonly acquisition: string;
+  readonly environment: string;
+  /** `<acquisition>-<environment>` */
+  readonly key: string;
+  /** Created accounts have `email`; adopted ones `id`. */
+  readonly proxyAccount: { readonly id?: string; readonly email?: string; readonly name: string };
+  readonly egressProxyAccountId?: string;
+  readonly network: {
+    readonly availabilityZones: readonly string[];
+    readonly proxyVpcCidr: string;
+    readonly acquisitionVpcCidr: string;
+    readonly acquisitionCallerCidrs: readonly string[];
+  };
+  readonly identity: {
+    readonly source: "privateCa" | "secretsManager";
+    readonly acquisitionCaArn?: string;
+    readonly certificateTtlHours: number;
+  };
+  readonly farcar: FarcarSettings;
+  readonly inbound: readonly InboundService[];
+  readonly outbound: readonly OutboundService[];
+}
+
+export interface Fleet {
+  /** Absolute path of the fleet file. */
+  readonly file: string;
+  readonly region: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly organization: {
+    readonly managementAccountId: string;
+    readonly proxyOrganizationalUnitId: string;
+    readonly accountAccessRoleName: string;
+  };
+  readonly mesh: {
+    readonly trustDomain: string;
+    readonly trustBundlePath: string;
+    readonly trustBundlePem: string;
+    readonly spiffeIdTemplate: string;
+    readonly routing?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+    readonly services: Readonly<Record<string, { readonly spiffeId: string; readonly address: string }>>;
+  };
+  readonly terraformCloud?: {
+    readonly organization: string;
+    readonly project?: string;
+    readonly workspacePrefix: string;
+    readonly hostname: string;
+  };
+  readonly s3Backend?: { readonly bucket: string; readonly region: string; readonly keyPrefix: string; readonly dynamodbTable?: string };
+  readonly environments: readonly FleetEnvironment[];
+}
+
+/** Fleet-wide settings overridden by environment settings, over the built-in defaults. */
+export function resolveFarcarSettings(
+  fleetLevel: FarcarSettingsInput | undefined,
+  envLevel: FarcarSettingsInput | undefined,
+): FarcarSettings {
+  return { ...FARCAR_DEFAULTS, ...strip(fleetLevel), ...strip(envLevel) } as FarcarSettings;
+}
+
+function strip<T extends object>(value: T | undefined): Partial<T> {
+  if (!value) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export type { FleetInput };

@@ -1,0 +1,294 @@
+/**
+ * Reads a fleet file: YAML with line numbers → schema validation → cross-field checks →
+ * the resolved Fleet. Every problem is collected and reported together in a FleetError; a caller
+ * that gets a Fleet back knows the whole file is valid.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import type { z } from "zod";
+import { crossFieldProblems } from "./checks";
+import { dottedPath, FleetError, render, type FleetProblem } from "./errors";
+import {
+  DEFAULT_ACCESS_ROLE,
+  DEFAULT_CERT_TTL_HOURS,
+  DEFAULT_WORKSPACE_PREFIX,
+  resolveFarcarSettings,
+  type Fleet,
+  type FleetEnvironment,
+  type UpstreamAuth,
+} from "./fleet";
+import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId } from "./names";
+import { fleetSchema, type FleetInput } from "./schema";
+
+export const DEFAULT_FLEET_FILE = "examples/fleet.yaml";
+
+/** A parsed YAML document that can say where a path is. */
+export class SourceMap {
+  constructor(
+    readonly file: string,
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Line/column of the node at `segments` (its key when `key` is set), or of its nearest ancestor. */
+  locate(segments: readonly PropertyKey[], key = false): { line: number; column: number; exact: boolean } {
+    let node: Node | null | undefined = this.doc.contents as Node | null;
+    let keyNode: Node | undefined;
+    let best = node;
+    let exact = true;
+    for (const seg of segments) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        if (!pair) {
+          exact = false;
+          break;
+        }
+        keyNode = pair.key as Node;
+        node = pair.value as Node | null;
+        best = node ?? keyNode;
+      } else if (isSeq(node) && typeof seg === "number" && node.items[seg]) {
+        node = node.items[seg] as Node;
+        best = node;
+      } else {
+        exact = false;
+        break;
+      }
+    }
+    const target = key && exact && keyNode ? keyNode : best;
+    const offset = target?.range?.[0] ?? 0;
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col, exact };
+  }
+
+  problem(segments: readonly PropertyKey[], message: string, opts: { received?: unknown; key?: boolean } = {}): FleetProblem {
+    const at = this.locate(segments, opts.key);
+    return {
+      file: this.file,
+      line: at.line,
+      column: at.column,
+      path: dottedPath(segments),
+      message,
+      received: opts.received === undefined ? undefined : render(opts.received),
+    };
+  }
+}
+
+
+/** Load, validate and resolve a fleet file. Throws FleetError listing every problem. */
+export function loadFleet(file: string): Fleet {
+  const displayName = path.relative(process.cwd(), path.resolve(file)) || file;
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new FleetError([
+      { file: displayName, path: "", message: `fleet file not found; set FARCAR_CONFIG to a fleet YAML file (default ${DEFAULT_FLEET_FILE})` },
+    ]);
+  }
+  return parseFleet(readFileSync(file, "utf8"), file, displayName);
+}
+
+/** Validate and resolve fleet YAML `text` read from `file` (relative paths resolve against it). */
+export function parseFleet(text: string, file: string, displayName = file): Fleet {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const yamlProblems: FleetProblem[] = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    const duplicate = /unique/i.test(e.message);
+    return {
+      file: displayName,
+      line: pos.line,
+      column: pos.col,
+      path: "",
+      message: duplicate
+        ? "duplicate key: every name in a map must be unique; rename or merge the two entries"
+        : `invalid YAML: ${e.message.split("\n")[0]}`,
+    };
+  });
+  if (yamlProblems.length) throw new FleetError(yamlProblems);
+
+  const source = new SourceMap(displayName, doc, lines);
+  const raw: unknown = doc.toJS();
+  const problems: FleetProblem[] = [];
+  const parsed = fleetSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => schemaProblem(source, raw, i)));
+  problems.push(...crossFieldProblems(raw, source, path.dirname(path.resolve(file))));
+  if (problems.length || !parsed.success) {
+    throw new FleetError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
+  }
+  return resolve(parsed.data, path.resolve(file));
+}
+
+function dedupe(problems: FleetProblem[]): FleetProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const s of segments) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[s];
+  }
+  return v;
+}
+
+/** Turn one zod issue into problems that name the YAML path, the value and what is allowed. */
+function schemaProblem(source: SourceMap, raw: unknown, issue: z.core.$ZodIssue): FleetProblem[] {
+  const segments = issue.path as PropertyKey[];
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeys(segments);
+    return issue.keys.map((k) =>
+      source.problem([...segments, k], `unknown field "${k}"${allowed ? `; allowed here: ${allowed.join(", ")}` : ""}`, { key: true }),
+    );
+  }
+  if (issue.code === "invalid_key") {
+    const key = segments[segments.length - 1];
+    const inner = issue.issues[0]?.message ?? "invalid name";
+    return [source.problem(segments, inner, { received: key, key: true })];
+  }
+  const value = valueAt(raw, segments);
+  if (value === undefined) {
+    const field = segments[segments.length - 1];
+    return [source.problem(segments, `required field "${String(field)}" is missing${describeAt(segments)}`)];
+  }
+  let message = issue.message;
+  if (issue.code === "invalid_type" && /^Invalid input/.test(message)) message = `expected ${issue.expected}`;
+  if (issue.code === "invalid_union" && /^Invalid input/.test(message)) message = "value is not one of the allowed forms";
+  return [source.problem(segments, message, { received: value })];
+}
+
+/** Walk the schema along `segments` to list the fields an object there accepts. */
+function allowedKeys(segments: readonly PropertyKey[]): string[] | undefined {
+  const shape = (schemaAt(segments).schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+function describeAt(segments: readonly PropertyKey[]): string {
+  const { description } = schemaAt(segments);
+  return description ? ` — ${description}` : "";
+}
+
+/** The (unwrapped) schema at a path and the nearest description on the way in. */
+function schemaAt(segments: readonly PropertyKey[]): { schema: unknown; description?: string } {
+  let s: any = fleetSchema; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let description: string | undefined;
+  const unwrap = () => {
+    description ??= s?.description;
+    while (s && (s._zod?.def?.type === "optional" || s._zod?.def?.type === "default")) {
+      s = s._zod.def.innerType;
+      description ??= s?.description;
+    }
+  };
+  for (const seg of segments) {
+    unwrap();
+    description = undefined;
+    const type = s?._zod?.def?.type;
+    if (type === "object") s = s.shape[seg as string];
+    else if (type === "record") s = s._zod.def.valueType;
+    else if (type === "array") s = s._zod.def.element;
+    else return { schema: undefined };
+  }
+  unwrap();
+  return { schema: s, description };
+}
+
+function resolve(input: FleetInput, file: string): Fleet {
+  const dir = path.dirname(file);
+  const trustBundlePath = path.resolve(dir, input.mesh.trustBundle);
+  const template = input.mesh.spiffeIdTemplate ?? DEFAULT_SPIFFE_ID_TEMPLATE;
+  const environments: FleetEnvironment[] = [];
+  for (const [acquisition, acq] of Object.entries(input.acquisitions)) {
+    for (const [environment, env] of Object.entries(acq.environments)) {
+      environments.push({
+        acquisition,
+        environment,
+        key: `${acquisition}-${environment}`,
+        proxyAccount: {
+          id: env.proxyAccount.id,
+          email: env.proxyAccount.email,
+          name: env.proxyAccount.name ?? `farcar-${acquisition}-${environment}`,
+        },
+        egressProxyAccountId: env.egressProxyAccount?.id,
+        network: {
+          availabilityZones: env.network.availabilityZones,
+          proxyVpcCidr: env.network.proxyVpcCidr,
+          acquisitionVpcCidr: env.network.acquisitionVpcCidr,
+          acquisitionCallerCidrs: env.network.acquisitionCallerCidrs ?? [env.network.acquisitionVpcCidr],
+        },
+        identity: {
+          source: env.identity?.source ?? "privateCa",
+          acquisitionCaArn: env.identity?.acquisitionCaArn,
+          certificateTtlHours: env.identity?.certificateTtlHours ?? DEFAULT_CERT_TTL_HOURS,
+        },
+        farcar: resolveFarcarSettings(input.farcar, env.farcar),
+        inbound: Object.entries(env.inbound ?? {}).map(([name, svc]) => ({
+          name,
+          roleArns: svc.roleArns,
+          spiffeId: farcarSpiffeId(template, { trustDomain: input.mesh.trustDomain, acquisition, environment, service: name }),
+          targets: svc.targets.map((t) => {
+            const target = input.mesh.services[t];
+            const [host, port] = splitAddress(target.address);
+            return { name: t, spiffeId: target.spiffeId, address: target.address, host, port };
+          }),
+        })),
+        outbound: Object.entries(env.outbound ?? {}).map(([name, svc]) => ({
+          name,
+          callerRoleArns: svc.callerRoleArns,
+          upstream: { url: svc.upstream.url, auth: resolveAuth(svc.upstream.auth, dir) },
+        })),
+      });
+    }
+  }
+  return {
+    file,
+    region: input.region,
+    tags: input.tags ?? {},
+    organization: {
+      managementAccountId: input.organization.managementAccountId,
+      proxyOrganizationalUnitId: input.organization.proxyOrganizationalUnitId,
+      accountAccessRoleName: input.organization.accountAccessRoleName ?? DEFAULT_ACCESS_ROLE,
+    },
+    mesh: {
+      trustDomain: input.mesh.trustDomain,
+      trustBundlePath,
+      trustBundlePem: readFileSync(trustBundlePath, "utf8"),
+      spiffeIdTemplate: template,
+      routing: input.mesh.routing,
+      services: input.mesh.services,
+    },
+    terraformCloud: input.terraformCloud && {
+      organization: input.terraformCloud.organization,
+      project: input.terraformCloud.project,
+      workspacePrefix: input.terraformCloud.workspacePrefix ?? DEFAULT_WORKSPACE_PREFIX,
+      hostname: input.terraformCloud.hostname ?? "app.terraform.io",
+    },
+    s3Backend: input.s3Backend && {
+      bucket: input.s3Backend.bucket,
+      region: input.s3Backend.region ?? input.region,
+      keyPrefix: input.s3Backend.keyPrefix ?? "farcar/",
+      dynamodbTable: input.s3Backend.dynamodbTable,
+    },
+    environments,
+  };
+}
+
+function resolveAuth(auth: FleetInput["acquisitions"][string]["environments"][string]["outbound"] extends infer O
+  ? O extends Record<string, { upstream: { auth: infer A } }> ? A : never
+  : never, dir: string): UpstreamAuth {
+  if (auth.sigv4) return { kind: "sigv4", ...auth.sigv4 };
+  if (auth.mtls) {
+    const caBundlePath = path.resolve(dir, auth.mtls.caBundle);
+    return { kind: "mtls", caBundlePath, caBundlePem: readFileSync(caBundlePath, "utf8"), serverSan: auth.mtls.serverSan };
+  }
+  return { kind: "header", name: auth.header!.name };
+}
+
+export function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(":");
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}

@@ -1,0 +1,63 @@
+/**
+ * Every derived name in one place: stack names, AWS resource names with length limits, SPIFFE IDs.
+ *
+ * Names AWS limits (NLB and target group names ≤ 32 characters) are derived deterministically:
+ * the readable name when it fits, otherwise a readable prefix plus a short hash of the full name,
+ * never a bare truncation (two long names must not collide).
+ */
+import { createHash } from "node:crypto";
+
+export type StackKind = "ingress" | "egress";
+
+export const ORG_STACK = "org";
+
+export function stackName(acquisition: string, environment: string, kind: StackKind): string {
+  return `${acquisition}-${environment}-${kind}`;
+}
+
+/** Short stable hash of `text` (hex, `length` chars). */
+export function shortHash(text: string, length = 6): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/**
+ * `parts` joined with '-', limited to `maxLength`. When too long, the readable head is kept and a
+ * hash of the whole name is appended, so distinct inputs give distinct names.
+ */
+export function limitedName(parts: string[], maxLength: number): string {
+  const full = parts.join("-");
+  if (full.length <= maxLength) return full;
+  const hash = shortHash(full, 6);
+  const head = full.slice(0, maxLength - hash.length - 1).replace(/-+$/, "");
+  return `${head}-${hash}`;
+}
+
+/** NLB name (≤ 32 chars, alphanumerics and hyphens, no leading/trailing hyphen). */
+export function nlbName(kind: StackKind, acquisition: string, environment: string, service: string): string {
+  return limitedName([kind === "ingress" ? "fci" : "fce", acquisition, environment, service], 32);
+}
+
+/** Target group name (≤ 32 chars). */
+export function targetGroupName(kind: StackKind, acquisition: string, environment: string, service: string): string {
+  return limitedName([kind === "ingress" ? "fci" : "fce", "tg", acquisition, environment, service], 32);
+}
+
+/** Name prefix for resources without a tight length limit (roles ≤ 64, log groups, …). */
+export function resourcePrefix(kind: StackKind, acquisition: string, environment: string): string {
+  return `farcar-${acquisition}-${environment}-${kind}`;
+}
+
+/** IAM role name (≤ 64 chars). */
+export function roleName(kind: StackKind, acquisition: string, environment: string, service: string, purpose: string): string {
+  return limitedName(["farcar", acquisition, environment, kind === "ingress" ? "in" : "out", service, purpose], 64);
+}
+
+export const DEFAULT_SPIFFE_ID_TEMPLATE = "spiffe://{trustDomain}/acquisition/{acquisition}/{environment}/{service}";
+
+/** The SPIFFE ID a Farcar presents for acquisition service `service`. */
+export function farcarSpiffeId(
+  template: string,
+  values: { trustDomain: string; acquisition: string; environment: string; service: string },
+): string {
+  return template.replace(/\{(trustDomain|acquisition|environment|service)\}/g, (_, key: keyof typeof values) => values[key]);
+}

@@ -1,0 +1,275 @@
+/**
+ * The fleet file schema: the contract between platform engineers and Farcar.
+ *
+ * One zod schema is the single source of truth for parsing, for the TypeScript types every stack
+ * consumes, and for the published JSON Schema (`help/fleet.schema.json`, written by
+ * `npm run schema`). Every field carries a description; optional fields document their default.
+ *
+ * Compatibility rule (DESIGN.md): a fleet file written against an earlier version must keep
+ * synthesizing. New fields are optional with a default; existing fields are never renamed.
+ */
+import { z } from "zod";
+
+/** Lowercase DNS label: names become URL and SPIFFE path segments, resource names and keys. */
+export const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+/** IAM role ARN in any AWS partition, with an optional path. */
+export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+export const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+const name = (what: string) =>
+  z
+    .string()
+    .regex(DNS_LABEL, {
+      message: `${what} must be a lowercase DNS label: a-z, 0-9 and '-', starting with a letter, at most 63 characters (e.g. "checkout")`,
+    });
+
+const accountId = z
+  .string({ message: 'an AWS account ID must be a quoted string of 12 digits, e.g. "222222222222"' })
+  .regex(ACCOUNT_ID, { message: 'an AWS account ID is exactly 12 digits, quoted, e.g. "222222222222"' });
+
+const roleArn = z
+  .string()
+  .regex(ROLE_ARN, { message: "expected an IAM role ARN such as arn:aws:iam::333333333333:role/checkout-staging" });
+
+const cidr = z.string().describe("IPv4 CIDR block, e.g. 10.64.0.0/20");
+
+const tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .describe("Tags merged onto every resource (AWS limits: key ≤ 128, value ≤ 256 characters).");
+
+const farcarSettings = z
+  .strictObject({
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Envoy Farcar container image (pin a tag or digest). @default the proxy account ECR repository farcar/envoy (built from envoy/Dockerfile)"),
+    identityImage: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Identity sidecar container image (built from envoy/sidecar/Dockerfile). @default the proxy account ECR repository farcar/identity"),
+    cpu: z
+      .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
+        message: "Fargate task CPU units must be one of 256, 512, 1024, 2048, 4096",
+      })
+      .optional()
+      .describe("Fargate task CPU units. @default 512"),
+    memoryMiB: z.number().int().min(512).max(30720).optional().describe("Fargate task memory in MiB. @default 1024"),
+    desiredCount: z
+      .number()
+      .int()
+      .min(2, { message: "desiredCount must be at least 2 so the Farcar survives the loss of one AZ" })
+      .max(100)
+      .optional()
+      .describe("Farcar tasks per inbound service, spread over the availability zones. @default 2"),
+    logRetentionDays: z
+      .union(
+        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map((d) =>
+          z.literal(d),
+        ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
+        { message: "logRetentionDays must be a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653" },
+      )
+      .optional()
+      .describe("CloudWatch Logs retention for Farcar and API access logs. @default 30"),
+  })
+  .describe("Deploy-time knobs for the Farcars; set fleet-wide under `farcar`, override per environment.");
+
+const meshService = z
+  .strictObject({
+    spiffeId: z
+      .string()
+      .regex(/^spiffe:\/\/[a-z0-9.-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/, {
+        message: "expected a SPIFFE ID such as spiffe://block.example/payments",
+      })
+      .describe("SPIFFE ID the Farcar verifies on the service's certificate (URI SAN, exact match)."),
+    address: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected host:port, e.g. payments.mesh.internal:8443" })
+      .describe("host:port the Farcar connects to with mTLS; the host is also the TLS SNI."),
+  })
+  .describe("A parent mesh service acquisitions may call (a target).");
+
+const proxyAccount = z
+  .strictObject({
+    id: accountId.optional().describe("Adopt an existing proxy account (12 digits, quoted)."),
+    email: z
+      .email({ message: "expected an email address for the new account's root user" })
+      .optional()
+      .describe("Create the proxy account in the org stack with this root email."),
+    name: z.string().min(1).max(50).optional().describe("Account name for a created account. @default farcar-<acquisition>-<environment>"),
+  })
+  .describe("The proxy account for this acquisition environment: exactly one of `id` or `email`.");
+
+const network = z
+  .strictObject({
+    availabilityZones: z
+      .array(z.string(), { message: "availabilityZones must be a list of zone names such as [us-east-1a, us-east-1b]" })
+      .min(2, { message: "at least two availability zones are needed (Farcars spread over them)" })
+      .describe("AZ names in the fleet region (≥ 2). Taken from config, never looked up."),
+    proxyVpcCidr: cidr.describe("CIDR of the proxy VPC (NLBs, Farcars, VPC endpoints)."),
+    acquisitionVpcCidr: cidr.describe("CIDR of the per-acquisition VPC that hosts the execute-api endpoint."),
+    acquisitionCallerCidrs: z
+      .array(cidr)
+      .min(1)
+      .optional()
+      .describe("CIDRs of acquisition workloads allowed to reach the execute-api endpoint on 443. @default [acquisitionVpcCidr]"),
+  })
+  .describe("Network layout of this environment's proxy account.");
+
+const identity = z
+  .strictObject({
+    source: z
+      .enum(["privateCa", "secretsManager"], { message: 'identity.source must be "privateCa" or "secretsManager"' })
+      .optional()
+      .describe("Where Farcar certificates come from. @default privateCa"),
+    acquisitionCaArn: z
+      .string()
+      .regex(/^arn:aws(-cn|-us-gov)?:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/, {
+        message: "expected an AWS Private CA ARN such as arn:aws:acm-pca:us-east-1:222222222222:certificate-authority/11111111-2222-3333-4444-555555555555",
+      })
+      .optional()
+      .describe("Adopt an existing acquisition CA instead of creating a subordinate CA. @default a new subordinate CA"),
+    certificateTtlHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(168, { message: "certificateTtlHours must be ≤ 168 (7 days): short-lived CA mode" })
+      .optional()
+      .describe("Validity of each Farcar certificate; renewed at half life. @default 24"),
+  })
+  .describe("How Farcars of this environment obtain their X.509-SVIDs.");
+
+const inboundService = z
+  .strictObject({
+    roleArns: z
+      .array(roleArn, { message: "roleArns must be a list of IAM role ARNs" })
+      .min(1, { message: "list at least one IAM role ARN that acts as this service" })
+      .describe("IAM roles (in the acquisition's accounts) that act as this service."),
+    targets: z
+      .array(name("a target"), { message: "targets must be a list of mesh service names" })
+      .min(1, { message: "list at least one mesh service this service may call" })
+      .describe("Mesh services (keys of mesh.services) this service may call."),
+  })
+  .describe("An acquisition service calling into the mesh.");
+
+const sigv4Auth = z.strictObject({
+  service: z.string().regex(/^[a-z0-9-]+$/, { message: 'expected an AWS signing service name such as "execute-api"' }),
+  region: z.string().regex(REGION, { message: "expected an AWS region such as ap-southeast-2" }),
+  roleArn: roleArn.optional().describe("Role in the acquisition's account the Farcar assumes before signing. @default the task role"),
+});
+const mtlsAuth = z.strictObject({
+  caBundle: z.string().min(1).describe("PEM path (relative to the fleet file) of the acquisition CA that signs the upstream."),
+  serverSan: z.string().min(1).optional().describe("Expected URI or DNS SAN of the upstream. @default the upstream host"),
+});
+const headerAuth = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "expected an HTTP header name such as x-api-key" }),
+});
+
+const upstreamAuth = z
+  .strictObject({
+    sigv4: sigv4Auth.optional().describe("Re-sign requests with SigV4 (Envoy aws_request_signing)."),
+    mtls: mtlsAuth.optional().describe("Present a client certificate from the acquisition's own PKI."),
+    header: headerAuth.optional().describe("Inject a static credential header read from Secrets Manager."),
+  })
+  .describe("The acquisition's native identity: exactly one of sigv4, mtls, header.");
+
+const outboundService = z
+  .strictObject({
+    callerRoleArns: z
+      .array(roleArn)
+      .min(1, { message: "list at least one parent IAM role ARN that may call this service" })
+      .describe("Parent-company IAM roles that may call this acquisition service."),
+    upstream: z.strictObject({
+      url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://risk.afterpay.internal" }),
+      auth: upstreamAuth,
+    }),
+  })
+  .describe("A parent service calling into the acquisition (egress).");
+
+const environment = z
+  .strictObject({
+    proxyAccount,
+    network,
+    identity: identity.optional(),
+    farcar: farcarSettings.optional(),
+    egressProxyAccount: z
+      .strictObject({ id: accountId })
+      .optional()
+      .describe("Proxy account in the acquisition's organization for egress. Required when `outbound` is set."),
+    inbound: z.record(name("an inbound service name"), inboundService).optional().describe("@default {}"),
+    outbound: z.record(name("an outbound service name"), outboundService).optional().describe("@default {}"),
+  })
+  .describe("One environment of an acquisition: one proxy account, one private API.");
+
+export const fleetSchema = z
+  .strictObject({
+    version: z.literal(1, { message: "version must be 1 (the only fleet-file version)" }),
+    region: z.string().regex(REGION, { message: "expected an AWS region such as us-east-1" }),
+    tags: tags.optional(),
+    organization: z.strictObject({
+      managementAccountId: accountId,
+      proxyOrganizationalUnitId: z
+        .string()
+        .regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/, { message: "expected an organizational unit ID such as ou-ab12-proxies01" }),
+      accountAccessRoleName: z
+        .string()
+        .regex(/^[\w+=,.@-]{1,64}$/)
+        .optional()
+        .describe("Role the stacks assume in each proxy account. @default OrganizationAccountAccessRole"),
+    }),
+    mesh: z.strictObject({
+      trustDomain: z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "expected a SPIFFE trust domain such as block.example" }),
+      trustBundle: z.string().min(1).describe("PEM CA bundle of the parent mesh, relative to the fleet file."),
+      spiffeIdTemplate: z
+        .string()
+        .optional()
+        .describe(
+          "SPIFFE ID of each Farcar; placeholders {trustDomain} {acquisition} {environment} {service}. @default spiffe://{trustDomain}/acquisition/{acquisition}/{environment}/{service}",
+        ),
+      routing: z
+        .strictObject({
+          transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, { message: "expected a transit gateway ID such as tgw-0123456789abcdef0" }),
+          cidrs: z.array(cidr).min(1).describe("Mesh CIDRs routed through the transit gateway; Farcars may connect only there."),
+        })
+        .optional()
+        .describe("Route from every proxy VPC to the mesh. @default none (Farcars reach only VPC-local addresses)"),
+      services: z.record(name("a mesh service name"), meshService),
+    }),
+    farcar: farcarSettings.optional(),
+    terraformCloud: z
+      .strictObject({
+        organization: z.string().min(1),
+        project: z.string().min(1).optional(),
+        workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]*$/).optional().describe("@default farcar-"),
+        hostname: z.string().optional().describe("@default app.terraform.io"),
+      })
+      .optional()
+      .describe("Run every stack in an HCP Terraform workspace named <workspacePrefix><stack>."),
+    s3Backend: z
+      .strictObject({
+        bucket: z.string().min(3),
+        region: z.string().regex(REGION).optional().describe("@default the fleet region"),
+        keyPrefix: z.string().optional().describe("@default farcar/"),
+        dynamodbTable: z.string().optional(),
+      })
+      .optional()
+      .describe("S3 state backend when no terraformCloud block is given. @default local state"),
+    acquisitions: z.record(
+      name("an acquisition name"),
+      z.strictObject({
+        environments: z.record(name("an environment name"), environment),
+      }),
+    ),
+  })
+  .describe("Farcar fleet file");
+
+export type FleetInput = z.infer<typeof fleetSchema>;
+export type MeshService = z.infer<typeof meshService>;
+export type InboundServiceInput = z.infer<typeof inboundService>;
+export type OutboundServiceInput = z.infer<typeof outboundService>;
+export type EnvironmentInput = z.infer<typeof environment>;
+export type FarcarSettingsInput = z.infer<typeof farcarSettings>;
