@@ -61,3 +61,20 @@ export function farcarSpiffeId(
 ): string {
   return template.replace(/\{(trustDomain|acquisition|environment|service)\}/g, (_, key: keyof typeof values) => values[key]);
 }
+
+/** AWS partition of a region (ARNs are partition-specific). */
+export function partitionOf(region: string): "aws" | "aws-cn" | "aws-us-gov" {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+/** Role the stacks assume in a proxy account. */
+export function accessRoleArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
+}
+
+/** Terraform output name carrying a created proxy account's ID from the org stack. */
+export function accountIdOutputName(acquisition: string, environment: string): string {
+  return `account_id_${acquisition}_${environment}`.replace(/-/g, "_");
+}
