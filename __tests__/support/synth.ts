@@ -1,0 +1,46 @@
+/** Synthesize a fleet file into a temporary directory, the way `cdktf synth` does. */
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { App } from "cdktf";
+import { loadFleet, parseFleet } from "../../config/load";
+import type { Fleet } from "../../config/fleet";
+import { buildFleet, type FleetStacks } from "../../stacks/fleet-app";
+
+export const EXAMPLE_FLEET = path.resolve(__dirname, "../../examples/fleet.yaml");
+
+export interface Synthesized {
+  readonly outdir: string;
+  readonly fleet: Fleet;
+  readonly stacks: FleetStacks;
+  /** Stack directory names under outdir/stacks. */
+  readonly stackNames: string[];
+  /** Parsed cdk.tf.json of a stack. */
+  json(stack: string): Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  dir(stack: string): string;
+}
+
+export function synthFleet(fleet: Fleet): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), "farcar-synth-"));
+  const app = new App({ outdir, skipValidation: false });
+  const stacks = buildFleet(app, fleet);
+  app.synth();
+  const dir = (stack: string) => path.join(outdir, "stacks", stack);
+  return {
+    outdir,
+    fleet,
+    stacks,
+    stackNames: readdirSync(path.join(outdir, "stacks")).sort(),
+    dir,
+    json: (stack) => JSON.parse(readFileSync(path.join(dir(stack), "cdk.tf.json"), "utf8")),
+  };
+}
+
+export function synthFleetFile(file = EXAMPLE_FLEET): Synthesized {
+  return synthFleet(loadFleet(file));
+}
+
+/** A fleet from YAML text, resolved as if the file were in examples/ (so relative PEM paths work). */
+export function fleetFromYaml(text: string): Fleet {
+  return parseFleet(text, path.resolve(__dirname, "../../examples/inline.yaml"), "inline.yaml");
+}

@@ -1,0 +1,28 @@
+/**
+ * Farcar entry point (`cdktf synth`): reads the fleet file named by FARCAR_CONFIG
+ * (default examples/fleet.yaml) and synthesizes every stack. An invalid fleet file prints every
+ * problem with its line and exits non-zero before anything is written.
+ */
+import { App } from "cdktf";
+import { FleetError } from "./config/errors";
+import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
+import { buildFleet } from "./stacks/fleet-app";
+
+function main(): void {
+  const file = process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE;
+  let fleet;
+  try {
+    fleet = loadFleet(file);
+  } catch (err) {
+    if (err instanceof FleetError) {
+      process.stderr.write(`farcar: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = new App();
+  buildFleet(app, fleet);
+  app.synth();
+}
+
+main();

@@ -1,0 +1,19 @@
+/**
+ * Composes every stack of a fleet into a cdktf App: `org`, then one `*-ingress` stack per
+ * environment (and `*-egress` where the environment has outbound services).
+ */
+import type { App } from "cdktf";
+import type { Fleet } from "../config/fleet";
+import { IngressStack } from "./ingress-stack";
+import { OrgStack } from "./org-stack";
+
+export interface FleetStacks {
+  readonly org: OrgStack;
+  readonly ingress: IngressStack[];
+}
+
+export function buildFleet(app: App, fleet: Fleet): FleetStacks {
+  const org = new OrgStack(app, { fleet });
+  const ingress = fleet.environments.map((environment) => new IngressStack(app, { fleet, environment, org }));
+  return { org, ingress };
+}

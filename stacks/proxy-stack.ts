@@ -1,0 +1,61 @@
+/**
+ * Base of the stacks that run in a proxy account (`*-ingress`, `*-egress`): backend, and an AWS
+ * provider that assumes the access role in the proxy account with the fleet's default tags plus
+ * `farcar:acquisition` / `farcar:environment`.
+ */
+import { TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { Fleet, FleetEnvironment } from "../config/fleet";
+import { accessRoleArn, partitionOf, stackName, type StackKind } from "../config/names";
+import { configureBackend } from "./backend";
+import type { OrgStack } from "./org-stack";
+
+export interface ProxyStackProps {
+  readonly fleet: Fleet;
+  readonly environment: FleetEnvironment;
+  /**
+   * The org stack, which creates the proxy accounts that have no `id` in the fleet file; their ID
+   * is then read from its state (a cross-stack reference resolved at plan time).
+   */
+  readonly org: OrgStack;
+}
+
+export abstract class ProxyStack extends TerraformStack {
+  public readonly provider: AwsProvider;
+  public readonly accountId: string;
+  public readonly partition: string;
+  public readonly region: string;
+  public readonly fleet: Fleet;
+  public readonly env: FleetEnvironment;
+
+  constructor(scope: Construct, kind: StackKind, props: ProxyStackProps) {
+    const name = stackName(props.environment.acquisition, props.environment.environment, kind);
+    super(scope, name);
+    this.fleet = props.fleet;
+    this.env = props.environment;
+    this.accountId = props.environment.proxyAccount.id ?? props.org.accountIdFor(this, props.environment);
+    this.region = props.fleet.region;
+    this.partition = partitionOf(this.region);
+    configureBackend(this, props.fleet, name);
+    this.provider = new AwsProvider(this, "aws", {
+      region: this.region,
+      assumeRole: [
+        {
+          roleArn: accessRoleArn(this.partition, this.accountId, props.fleet.organization.accountAccessRoleName),
+          sessionName: `farcar-${kind}`,
+        },
+      ],
+      defaultTags: [
+        {
+          tags: {
+            ...props.fleet.tags,
+            "farcar:acquisition": props.environment.acquisition,
+            "farcar:environment": props.environment.environment,
+            "farcar:stack": name,
+          },
+        },
+      ],
+    });
+  }
+}
