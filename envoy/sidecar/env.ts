@@ -1,0 +1,241 @@
+/**
+ * The identity sidecar's configuration: environment variable names (the contract with the ECS task
+ * definition) and a typed, strict parser.
+ *
+ * This module has no runtime dependencies besides the identity file contract, so both the sidecar
+ * bundle and the Terraform generator (task definition, IAM policies) can import it.
+ */
+import { IDENTITY_DIR } from "../identity-files";
+
+/** Every environment variable the sidecar reads. The task definition sets exactly these. */
+export const SIDECAR_ENV = {
+  /** `privateCa` (issue from AWS Private CA) or `secretsManager` (read an SVID the parent wrote). */
+  source: "FARCAR_IDENTITY_SOURCE",
+  /** The SPIFFE ID the SVID must carry as its only URI SAN. */
+  spiffeId: "FARCAR_SPIFFE_ID",
+  /** The mesh CA bundle (PEM content). Injected by ECS from a Secrets Manager secret (`secrets`). */
+  trustBundle: "FARCAR_TRUST_BUNDLE",
+  /** Directory shared with Envoy (default IDENTITY_DIR). */
+  identityDir: "FARCAR_IDENTITY_DIR",
+  /** Give up when no certificate could be installed this many seconds after start (default 300). */
+  startupTimeoutSeconds: "FARCAR_STARTUP_TIMEOUT_SECONDS",
+  /** privateCa: the per-service issuing CA (short-lived-certificate mode subordinate). */
+  caArn: "FARCAR_CA_ARN",
+  /** privateCa: an APIPassthrough template (default API_PASSTHROUGH_TEMPLATE_ARN). */
+  templateArn: "FARCAR_TEMPLATE_ARN",
+  /** privateCa: requested lifetime in hours, 1..168 (default 24). */
+  certTtlHours: "FARCAR_CERT_TTL_HOURS",
+  /** privateCa: algorithm the CA signs with; follows the CA's key type (default SHA256WITHECDSA). */
+  signingAlgorithm: "FARCAR_SIGNING_ALGORITHM",
+  /** secretsManager: secret ARN (or name) holding the SVID. */
+  secretId: "FARCAR_SECRET_ID",
+  /** secretsManager: how often to look for a new secret version, seconds (default 60). */
+  secretPollSeconds: "FARCAR_SECRET_POLL_SECONDS",
+  /** AWS region for the API clients; defaults to the region in the CA / secret ARN. */
+  region: "AWS_REGION",
+} as const;
+
+export type SidecarEnvName = (typeof SIDECAR_ENV)[keyof typeof SIDECAR_ENV];
+
+/**
+ * The AWS Private CA template that copies `ApiPassthrough` SANs into an end-entity certificate
+ * (KU digitalSignature/keyEncipherment, EKU serverAuth+clientAuth). Template ARNs have no region
+ * or account. In other partitions use e.g. `arn:aws-cn:acm-pca:::template/...`.
+ */
+export const API_PASSTHROUGH_TEMPLATE_ARN = "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1";
+
+/** AWS Private CA in SHORT_LIVED_CERTIFICATE mode issues certificates valid for at most 7 days. */
+export const MAX_SHORT_LIVED_CERT_TTL_HOURS = 168;
+
+export const SIGNING_ALGORITHMS = [
+  "SHA256WITHECDSA",
+  "SHA384WITHECDSA",
+  "SHA512WITHECDSA",
+  "SHA256WITHRSA",
+  "SHA384WITHRSA",
+  "SHA512WITHRSA",
+] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export const IDENTITY_SOURCES = ["privateCa", "secretsManager"] as const;
+export type IdentitySourceKind = (typeof IDENTITY_SOURCES)[number];
+
+interface CommonConfig {
+  spiffeId: string;
+  /** PEM, normalised: one or more CERTIFICATE blocks, newline-terminated. */
+  trustBundlePem: string;
+  identityDir: string;
+  region: string;
+  startupTimeoutSeconds: number;
+}
+
+export interface PrivateCaConfig extends CommonConfig {
+  source: "privateCa";
+  caArn: string;
+  templateArn: string;
+  certTtlHours: number;
+  signingAlgorithm: SigningAlgorithm;
+}
+
+export interface SecretsManagerConfig extends CommonConfig {
+  source: "secretsManager";
+  secretId: string;
+  secretPollSeconds: number;
+}
+
+export type SidecarConfig = PrivateCaConfig | SecretsManagerConfig;
+
+/** Thrown with every problem found, one per line; main() prints it and exits 2. */
+export class SidecarConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid identity sidecar configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "SidecarConfigError";
+  }
+}
+
+const CA_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority\/[0-9a-f-]{36}$/;
+const TEMPLATE_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:::template\/[A-Za-z0-9_]+_(APIPassthrough|APICSRPassthrough)\/V\d+$/;
+const SECRET_ARN = /^arn:(aws|aws-cn|aws-us-gov):secretsmanager:([a-z0-9-]+):(\d{12}):secret:[A-Za-z0-9/_+=.@-]+$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/**
+ * Validates a SPIFFE ID per the SPIFFE-ID spec: `spiffe://<trust domain>/<path>`, lowercase trust
+ * domain of [a-z0-9.-_], path segments of [A-Za-z0-9.-_], no empty/"."/".." segments, no query,
+ * fragment, port or userinfo, and a non-empty path (a workload, not a trust domain).
+ * Returns a problem description, or undefined when valid.
+ */
+export function spiffeIdProblem(id: string): string | undefined {
+  if (!id.startsWith("spiffe://")) return "must start with spiffe://";
+  if (Buffer.byteLength(id) > 2048) return "must be at most 2048 bytes";
+  const rest = id.slice("spiffe://".length);
+  const slash = rest.indexOf("/");
+  const trustDomain = slash === -1 ? rest : rest.slice(0, slash);
+  if (!/^[a-z0-9._-]+$/.test(trustDomain)) {
+    return "trust domain must be non-empty and use only lowercase letters, digits, '.', '-', '_'";
+  }
+  if (slash === -1 || slash === rest.length - 1) return "must have a workload path (spiffe://<domain>/<path>) without a trailing '/'";
+  for (const segment of rest.slice(slash + 1).split("/")) {
+    if (segment === "" || segment === "." || segment === "..") return "path segments must not be empty, '.' or '..'";
+    if (!/^[A-Za-z0-9._-]+$/.test(segment)) return `path segment '${segment}' may only use letters, digits, '.', '-', '_'`;
+  }
+  return undefined;
+}
+
+/** Extracts the CERTIFICATE blocks of a PEM bundle (other blocks are ignored). */
+export function pemCertificates(pem: string): string[] {
+  return (pem.match(PEM_CERT) ?? []).map((block) => block.replace(/\r\n/g, "\n"));
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the sidecar's environment. Throws SidecarConfigError listing every problem. */
+export function parseSidecarEnv(env: Env): SidecarConfig {
+  const problems: string[] = [];
+  const get = (name: SidecarEnvName): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  const required = (name: SidecarEnvName, hint: string): string => {
+    const value = get(name);
+    if (value === undefined) problems.push(`${name} is required: ${hint}`);
+    return value ?? "";
+  };
+  const integer = (name: SidecarEnvName, fallback: number, min: number, max: number, hint = ""): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}=${raw} must be an integer between ${min} and ${max}${hint}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const forbidden = (mode: IdentitySourceKind, names: SidecarEnvName[]): void => {
+    for (const name of names) {
+      if (get(name) !== undefined) problems.push(`${name} is not used when ${SIDECAR_ENV.source}=${mode}; remove it`);
+    }
+  };
+
+  const source = get(SIDECAR_ENV.source);
+  if (source === undefined || !(IDENTITY_SOURCES as readonly string[]).includes(source)) {
+    problems.push(`${SIDECAR_ENV.source} must be one of ${IDENTITY_SOURCES.join(", ")}${source === undefined ? "" : ` (got '${source}')`}`);
+  }
+
+  const spiffeId = required(SIDECAR_ENV.spiffeId, "the SPIFFE ID this Farcar presents, e.g. spiffe://block.example/acquisition/afterpay/staging/checkout");
+  if (spiffeId) {
+    const problem = spiffeIdProblem(spiffeId);
+    if (problem) problems.push(`${SIDECAR_ENV.spiffeId}=${spiffeId} is not a valid SPIFFE ID: ${problem}`);
+  }
+
+  const bundleRaw = env[SIDECAR_ENV.trustBundle] ?? "";
+  const bundleCerts = pemCertificates(bundleRaw);
+  if (bundleRaw.trim() === "") {
+    problems.push(`${SIDECAR_ENV.trustBundle} is required: the mesh CA bundle PEM, injected by ECS from a Secrets Manager secret`);
+  } else if (bundleCerts.length === 0) {
+    problems.push(`${SIDECAR_ENV.trustBundle} contains no PEM CERTIFICATE block`);
+  }
+
+  const identityDir = get(SIDECAR_ENV.identityDir) ?? IDENTITY_DIR;
+  if (!identityDir.startsWith("/")) problems.push(`${SIDECAR_ENV.identityDir}=${identityDir} must be an absolute path`);
+  const startupTimeoutSeconds = integer(SIDECAR_ENV.startupTimeoutSeconds, 300, 10, 86400);
+
+  let regionFromArn: string | undefined;
+  let config: SidecarConfig | undefined;
+  const common = (): CommonConfig => ({
+    spiffeId,
+    trustBundlePem: bundleCerts.join("\n") + "\n",
+    identityDir,
+    region: "",
+    startupTimeoutSeconds,
+  });
+
+  if (source === "privateCa") {
+    forbidden("privateCa", [SIDECAR_ENV.secretId, SIDECAR_ENV.secretPollSeconds]);
+    const caArn = required(SIDECAR_ENV.caArn, "the ARN of this service's issuing CA");
+    const caMatch = caArn ? CA_ARN.exec(caArn) : null;
+    if (caArn && !caMatch) problems.push(`${SIDECAR_ENV.caArn}=${caArn} is not an ACM PCA certificate-authority ARN`);
+    regionFromArn = caMatch?.[2];
+    const templateArn = get(SIDECAR_ENV.templateArn) ?? API_PASSTHROUGH_TEMPLATE_ARN;
+    if (!TEMPLATE_ARN.test(templateArn)) {
+      problems.push(
+        `${SIDECAR_ENV.templateArn}=${templateArn} must be an APIPassthrough/APICSRPassthrough template ARN (the SPIFFE ID is passed through the API), e.g. ${API_PASSTHROUGH_TEMPLATE_ARN}`,
+      );
+    }
+    const certTtlHours = integer(
+      SIDECAR_ENV.certTtlHours,
+      24,
+      1,
+      MAX_SHORT_LIVED_CERT_TTL_HOURS,
+      " (short-lived-certificate CAs issue for at most 7 days)",
+    );
+    const algorithm = get(SIDECAR_ENV.signingAlgorithm) ?? "SHA256WITHECDSA";
+    if (!(SIGNING_ALGORITHMS as readonly string[]).includes(algorithm)) {
+      problems.push(`${SIDECAR_ENV.signingAlgorithm}=${algorithm} must be one of ${SIGNING_ALGORITHMS.join(", ")} (matching the CA's key algorithm)`);
+    }
+    config = { ...common(), source: "privateCa", caArn, templateArn, certTtlHours, signingAlgorithm: algorithm as SigningAlgorithm };
+  } else if (source === "secretsManager") {
+    forbidden("secretsManager", [SIDECAR_ENV.caArn, SIDECAR_ENV.templateArn, SIDECAR_ENV.certTtlHours, SIDECAR_ENV.signingAlgorithm]);
+    const secretId = required(SIDECAR_ENV.secretId, "the ARN of the secret the parent's identity system writes this Farcar's SVID to");
+    const arnMatch = secretId.startsWith("arn:") ? SECRET_ARN.exec(secretId) : null;
+    if (secretId.startsWith("arn:") && !arnMatch) problems.push(`${SIDECAR_ENV.secretId}=${secretId} is not a Secrets Manager secret ARN`);
+    if (secretId && !secretId.startsWith("arn:") && !SECRET_NAME.test(secretId)) {
+      problems.push(`${SIDECAR_ENV.secretId}=${secretId} is neither a secret ARN nor a valid secret name`);
+    }
+    regionFromArn = arnMatch?.[2];
+    const secretPollSeconds = integer(SIDECAR_ENV.secretPollSeconds, 60, 5, 3600);
+    config = { ...common(), source: "secretsManager", secretId, secretPollSeconds };
+  }
+
+  const region = get(SIDECAR_ENV.region) ?? regionFromArn;
+  if (region === undefined) {
+    problems.push(`${SIDECAR_ENV.region} is required (it can only be derived from a full CA or secret ARN)`);
+  } else if (!REGION.test(region)) {
+    problems.push(`${SIDECAR_ENV.region}=${region} is not an AWS region name`);
+  } else if (regionFromArn !== undefined && region !== regionFromArn) {
+    problems.push(`${SIDECAR_ENV.region}=${region} differs from the region of the ARN (${regionFromArn}); the API must be called in the resource's region`);
+  }
+
+  if (problems.length > 0 || config === undefined) throw new SidecarConfigError(problems);
+  return { ...config, region: region! };
+}
