@@ -6,7 +6,6 @@ import {
   IssueCertificateCommand,
   type IssueCertificateCommandInput,
   RequestInProgressException,
-  ThrottlingException,
 } from "@aws-sdk/client-acm-pca";
 import * as x509 from "@peculiar/x509";
 import { mockClient } from "aws-sdk-client-mock";
@@ -23,6 +22,11 @@ import { CA_ARN_X, cleanup, FakeTime, HOUR, leftoverTempFiles, observingFs, sile
 import { LocalCa } from "./support/local-ca";
 
 const pca = mockClient(ACMPCAClient);
+
+/** ACM PCA's throttling error (a generic service exception in this SDK version). */
+function throttling(): Error {
+  return Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+}
 
 function config(dir: string, overrides: Partial<PrivateCaConfig> = {}): PrivateCaConfig {
   return {
@@ -65,7 +69,7 @@ function simulatePca(opts: { inProgress?: number; sanOverride?: string[]; failFr
     calls.push({ at: time.now, input, csrPem });
     await opts.onIssue?.(n);
     if (opts.failFromCall !== undefined && n >= opts.failFromCall) {
-      throw new ThrottlingException({ message: "Rate exceeded", $metadata: {} });
+      throw throttling();
     }
     const uris = opts.sanOverride ?? input.ApiPassthrough!.Extensions!.SubjectAlternativeNames!.map((s) => s.UniformResourceIdentifier!);
     const pem = await ca.issueFromCsr(csrPem, {
@@ -223,7 +227,7 @@ describe("privateCa loop", () => {
       onIssue: (n) => {
         if (n >= 2 && n <= 5) {
           failures += 1;
-          throw new ThrottlingException({ message: "Rate exceeded", $metadata: {} });
+          throw throttling();
         }
         if (n === 7) controller.abort();
       },
