@@ -31,6 +31,8 @@ interface Cidr {
 export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string): FleetProblem[] {
   const problems: FleetProblem[] = [];
   const add = (at: (string | number)[], message: string, received?: unknown) => problems.push(source.problem(at, message, { received }));
+  /** A problem with a whole named entry: point at its key. */
+  const addAtKey = (at: (string | number)[], message: string) => problems.push(source.problem(at, message, { key: true }));
   if (!isObj(raw)) {
     if (raw !== undefined) add([], "the fleet file must be a YAML mapping with version, region, organization, mesh and acquisitions");
     else add([], "the fleet file is empty; start from examples/fleet.yaml");
@@ -150,7 +152,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       // Inbound services.
       const inbound = entries(env.inbound);
       if (inbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
-        add(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} VPC links per region (one per Farcar NLB): split the environment or raise the quota and the limit together`);
+        addAtKey(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} VPC links per region (one per Farcar NLB): split the environment or raise the quota and the limit together`);
       }
       let apiResources = 0;
       const roleOwner = new Map<string, string>();
@@ -176,23 +178,23 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         if (trustDomain && DNS_LABEL.test(svcName)) {
           const id = farcarSpiffeId(template, { trustDomain, acquisition: acqName, environment: envName, service: svcName });
           const meshOwner = meshSpiffeIds.get(id);
-          if (meshOwner) add(at("inbound", svcName), `its Farcar SPIFFE ID ${id} is the identity of mesh service "${meshOwner}"; change mesh.spiffeIdTemplate`);
+          if (meshOwner) addAtKey(at("inbound", svcName), `its Farcar SPIFFE ID ${id} is the identity of mesh service "${meshOwner}"; change mesh.spiffeIdTemplate`);
           const prev = farcarIds.get(id);
-          if (prev) add(at("inbound", svcName), `its Farcar SPIFFE ID ${id} equals that of ${prev}; mesh.spiffeIdTemplate must keep identities distinct`);
+          if (prev) addAtKey(at("inbound", svcName), `its Farcar SPIFFE ID ${id} equals that of ${prev}; mesh.spiffeIdTemplate must keep identities distinct`);
           farcarIds.set(id, `${where}/${svcName}`);
         }
       }
       if (apiResources + 1 > MAX_API_RESOURCES) {
-        add(at("inbound"), `needs ${apiResources + 1} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: reduce targets or split the environment`);
+        addAtKey(at("inbound"), `needs ${apiResources + 1} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: reduce targets or split the environment`);
       }
 
       // Outbound services.
       const outbound = entries(env.outbound);
       if (outbound.length && !isObj(env.egressProxyAccount)) {
-        add(at("outbound"), 'needs egressProxyAccount: { id: "<12 digits>" } — the proxy account in the acquisition\'s organization that hosts the egress API');
+        addAtKey(at("outbound"), 'needs egressProxyAccount: { id: "<12 digits>" } — the proxy account in the acquisition\'s organization that hosts the egress API');
       }
       if (outbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
-        add(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (VPC links per account)`);
+        addAtKey(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (VPC links per account)`);
       }
       for (const [svcName, svc] of outbound) {
         if (!isObj(svc) || !isObj(svc.upstream)) continue;
@@ -255,7 +257,7 @@ function overlaps(a: Cidr, b: Cidr): boolean {
 function checkPemFile(add: Add, at: (string | number)[], file: string, dir: string): void {
   const full = path.resolve(dir, file);
   if (!existsSync(full)) {
-    add(at, `file not found at ${full}; paths are relative to the fleet file`, file);
+    add(at, `file not found at ${path.relative(process.cwd(), full) || full}; paths are relative to the fleet file`, file);
     return;
   }
   const text = readFileSync(full, "utf8");

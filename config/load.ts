@@ -62,6 +62,11 @@ export class SourceMap {
     return { line: pos.line, column: pos.col, exact };
   }
 
+  position(node: Node): { line: number; column: number } {
+    const pos = this.lines.linePos(node.range?.[0] ?? 0);
+    return { line: pos.line, column: pos.col };
+  }
+
   problem(segments: readonly PropertyKey[], message: string, opts: { received?: unknown; key?: boolean } = {}): FleetProblem {
     const at = this.locate(segments, opts.key);
     return {
@@ -90,25 +95,17 @@ export function loadFleet(file: string): Fleet {
 /** Validate and resolve fleet YAML `text` read from `file` (relative paths resolve against it). */
 export function parseFleet(text: string, file: string, displayName = file): Fleet {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // Duplicate keys are reported by duplicateKeys() with their YAML path, not by the parser.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const yamlProblems: FleetProblem[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    const duplicate = /unique/i.test(e.message);
-    return {
-      file: displayName,
-      line: pos.line,
-      column: pos.col,
-      path: "",
-      message: duplicate
-        ? "duplicate key: every name in a map must be unique; rename or merge the two entries"
-        : `invalid YAML: ${e.message.split("\n")[0]}`,
-    };
+    return { file: displayName, line: pos.line, column: pos.col, path: "", message: `invalid YAML: ${e.message.split("\n")[0]}` };
   });
   if (yamlProblems.length) throw new FleetError(yamlProblems);
 
   const source = new SourceMap(displayName, doc, lines);
   const raw: unknown = doc.toJS();
-  const problems: FleetProblem[] = [];
+  const problems: FleetProblem[] = duplicateKeys(doc.contents as Node | null, [], source);
   const parsed = fleetSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => schemaProblem(source, raw, i)));
   problems.push(...crossFieldProblems(raw, source, path.dirname(path.resolve(file))));
@@ -116,6 +113,31 @@ export function parseFleet(text: string, file: string, displayName = file): Flee
     throw new FleetError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
   }
   return resolve(parsed.data, path.resolve(file));
+}
+
+/** Every key that appears twice in one mapping, at its second occurrence. */
+function duplicateKeys(node: Node | null, at: PropertyKey[], source: SourceMap): FleetProblem[] {
+  const out: FleetProblem[] = [];
+  if (isMap(node)) {
+    const seen = new Set<unknown>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (seen.has(key)) {
+        const pos = source.position(pair.key as Node);
+        out.push({
+          file: source.file,
+          ...pos,
+          path: dottedPath([...at, key as PropertyKey]),
+          message: `duplicate key "${String(key)}": every name in a map must be unique; rename or merge the two entries`,
+        });
+      }
+      seen.add(key);
+      out.push(...duplicateKeys(pair.value as Node | null, [...at, key as PropertyKey], source));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => out.push(...duplicateKeys(item as Node, [...at, i], source)));
+  }
+  return out;
 }
 
 function dedupe(problems: FleetProblem[]): FleetProblem[] {

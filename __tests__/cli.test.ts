@@ -1,0 +1,43 @@
+/**
+ * The entry point as a user runs it: FARCAR_CONFIG picks the file; a broken file prints every
+ * problem with its line, exits non-zero and writes nothing.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { BASE_FLEET, fleetWith } from "./config/fleet-fixture";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function runMain(fleetText: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), "farcar-cli-"));
+  cpSync(path.join(ROOT, "examples/mesh"), path.join(dir, "mesh"), { recursive: true });
+  writeFileSync(path.join(dir, "fleet.yaml"), fleetText);
+  const outdir = path.join(dir, "out");
+  const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "main.ts")], {
+    cwd: dir,
+    env: { ...process.env, FARCAR_CONFIG: path.join(dir, "fleet.yaml"), CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+  });
+  return { ...result, outdir };
+}
+
+describe("main.ts", () => {
+  test("synthesizes the fleet file named by FARCAR_CONFIG", () => {
+    const r = runMain(BASE_FLEET);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "org"]);
+  });
+
+  test("a broken fleet file prints every problem with its line, exits 1 and writes nothing", () => {
+    const r = runMain(fleetWith(["us-east-1b]", "us-west-2b]"], ["targets: [ledger]", "targets: [ledgr]"]));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("2 problems in the fleet file; nothing was synthesized");
+    expect(r.stderr).toMatch(/fleet\.yaml:19:43: acquisitions\.afterpay\.environments\.staging\.network\.availabilityZones\[1\]: .*"us-west-2b"/);
+    expect(r.stderr).toMatch(/fleet\.yaml:28:23: .*targets\[0\]: is not a mesh service/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user mistake
+    expect(existsSync(r.outdir)).toBe(false);
+  });
+});
