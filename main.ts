@@ -4,7 +4,7 @@
  * problem with its line and exits non-zero before anything is written.
  */
 import { App } from "cdktf";
-import { FleetError } from "./config/errors";
+import { FleetError, SynthError } from "./config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
 import { buildFleet } from "./stacks/fleet-app";
 
@@ -21,7 +21,15 @@ function main(): void {
     throw err;
   }
   const app = new App();
-  buildFleet(app, fleet);
+  try {
+    buildFleet(app, fleet);
+  } catch (err) {
+    if (err instanceof SynthError) {
+      process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   app.synth();
 }
 

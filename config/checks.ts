@@ -149,6 +149,18 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
       }
 
+      // Identity.
+      const identity = isObj(env.identity) ? env.identity : {};
+      if (typeof identity.acquisitionCaCertificate === "string") {
+        if (identity.acquisitionCaArn !== undefined) {
+          add(at("identity", "acquisitionCaCertificate"), "applies to a CA created by Farcar; remove it when adopting a CA with acquisitionCaArn", identity.acquisitionCaCertificate);
+        }
+        checkPemFile(add, at("identity", "acquisitionCaCertificate"), identity.acquisitionCaCertificate, dir);
+      }
+      if (identity.source === "secretsManager" && (identity.acquisitionCaArn !== undefined || identity.acquisitionCaCertificate !== undefined)) {
+        add(at("identity", "source"), "secretsManager takes no CA settings; remove acquisitionCaArn / acquisitionCaCertificate or use privateCa", identity.source);
+      }
+
       // Inbound services.
       const inbound = entries(env.inbound);
       if (inbound.length > MAX_SERVICES_PER_ENVIRONMENT) {

@@ -47,3 +47,14 @@ export function render(value: unknown): string {
   const json = JSON.stringify(value);
   return json === undefined ? String(value) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
+
+/**
+ * A fleet that is valid on its own but cannot be built (an AWS quota would be exceeded, …).
+ * Raised during synthesis; main.ts prints it without a stack trace, and nothing is written.
+ */
+export class SynthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SynthError";
+  }
+}

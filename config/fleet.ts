@@ -77,6 +77,8 @@ export interface FleetEnvironment {
   readonly identity: {
     readonly source: "privateCa" | "secretsManager";
     readonly acquisitionCaArn?: string;
+    /** Signed certificate + chain of the created acquisition CA (PEM), once the ceremony is done. */
+    readonly acquisitionCaCertificatePem?: string;
     readonly certificateTtlHours: number;
   };
   readonly farcar: FarcarSettings;

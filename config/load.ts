@@ -245,6 +245,9 @@ function resolve(input: FleetInput, file: string): Fleet {
         identity: {
           source: env.identity?.source ?? "privateCa",
           acquisitionCaArn: env.identity?.acquisitionCaArn,
+          acquisitionCaCertificatePem: env.identity?.acquisitionCaCertificate
+            ? readFileSync(path.resolve(dir, env.identity.acquisitionCaCertificate), "utf8")
+            : undefined,
           certificateTtlHours: env.identity?.certificateTtlHours ?? DEFAULT_CERT_TTL_HOURS,
         },
         farcar: resolveFarcarSettings(input.farcar, env.farcar),

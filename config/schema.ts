@@ -131,6 +131,13 @@ const identity = z
       })
       .optional()
       .describe("Adopt an existing acquisition CA instead of creating a subordinate CA. @default a new subordinate CA"),
+    acquisitionCaCertificate: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM path (relative to this file): the created acquisition CA's certificate, signed by the parent's root, followed by its chain. Set after the signing ceremony (help/identity.md). @default none: service CAs wait for it",
+      ),
     certificateTtlHours: z
       .number()
       .int()
