@@ -1,0 +1,706 @@
+/**
+ * The Farcar data plane: the Envoy bootstrap for one acquisition service.
+ *
+ * API Gateway receives `/X/Z/...` from acquisition service X, strips `/X/Z`, puts the target name Z
+ * in the `x-farcar-target` request header (TARGET_HEADER) and forwards the request through its VPC
+ * link and X's NLB listener to this Envoy. Envoy then:
+ *
+ *   1. drops every request header a caller could use to claim an identity or steer Envoy
+ *      (x-forwarded-client-cert, x-envoy-*), treating every NLB peer as external;
+ *   2. routes on TARGET_HEADER — one route per target X may call, exact match — and answers
+ *      anything else with a JSON 404;
+ *   3. opens mTLS to target Z as X (X's X.509-SVID, from file-based SDS so rotation needs no
+ *      restart), accepts only a peer whose URI SAN is exactly Z's SPIFFE ID, and forwards.
+ *
+ * A second listener (healthPort) answers the NLB health check; it turns 503 as soon as Envoy
+ * drains, so the NLB stops sending new connections before the task stops (see envoy/README.md).
+ *
+ * The output is plain proto-JSON data (snake_case field names) that envoy/validate.ts checks
+ * against Envoy's API protos; envoy/render.ts turns it into YAML/JSON and into the container's
+ * launch contract.
+ */
+import { SDS_SECRET_NAMES } from "./identity-files";
+import { fileSdsConfig } from "./sds";
+
+// ---------------------------------------------------------------------------------------------
+// Contract constants (imported by the API Gateway, NLB and ECS code — one source of truth)
+// ---------------------------------------------------------------------------------------------
+
+/** Request header in which the API Gateway integration passes the target name to the Farcar. */
+export const TARGET_HEADER = "x-farcar-target";
+
+/** Default ports of a Farcar task. */
+export const FARCAR_PORTS = {
+  /** Traffic listener the NLB forwards to (0.0.0.0). */
+  listener: 8080,
+  /** NLB health check listener (0.0.0.0), separate from traffic and from admin. */
+  health: 8081,
+  /** Envoy admin API, bound to 127.0.0.1 only: never in a port mapping or security group. */
+  admin: 9901,
+} as const;
+
+/** Path the NLB target group health check must request on the health port. */
+export const HEALTH_CHECK_PATH = "/healthz";
+
+/**
+ * Seconds Envoy drains on stop (`--drain-time-s`) after failing its health check. Align the NLB
+ * target group's deregistration delay with it (≥ this value), and give the container a stop
+ * timeout above it (CONTAINER_STOP_TIMEOUT_SEC).
+ */
+export const DRAIN_TIME_SEC = 20;
+
+/** ECS stopTimeout for the Envoy container: the drain plus time for Envoy to exit. */
+export const CONTAINER_STOP_TIMEOUT_SEC = DRAIN_TIME_SEC + 10;
+
+/** API Gateway's REST integration timeout: a Farcar route must give up before it. */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_SEC = 29;
+
+/** Largest request body forwarded (10 MiB, API Gateway's own payload limit); larger → 413. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Defaults of FarcarTimeouts, in seconds. */
+export const DEFAULT_TIMEOUTS: Required<FarcarTimeouts> = {
+  connectSec: 2,
+  routeSec: 25,
+  downstreamIdleSec: 300,
+  upstreamIdleSec: 60,
+  requestHeadersSec: 10,
+  streamIdleSec: 60,
+};
+
+/** Default retries of a request that never reached the target (connect failure, reset before request). */
+export const DEFAULT_RETRIES = 2;
+
+/** Defaults of FarcarCircuitBreaker (Envoy's own defaults, written out so they are visible). */
+export const DEFAULT_CIRCUIT_BREAKER: Required<FarcarCircuitBreaker> = {
+  maxConnections: 1024,
+  maxPendingRequests: 1024,
+  maxRequests: 1024,
+  maxRetries: 3,
+};
+
+/** Default cap on concurrent downstream connections (Envoy's overload manager). */
+export const DEFAULT_MAX_DOWNSTREAM_CONNECTIONS = 10_000;
+
+/**
+ * Request headers removed before routing and again before forwarding: the x-envoy-* headers Envoy
+ * (ours, or a mesh sidecar that trusts its callers) interprets from a request, and the client
+ * certificate header a mesh service would read as the caller's identity.
+ */
+export const UNTRUSTED_REQUEST_HEADERS: readonly string[] = [
+  "x-forwarded-client-cert",
+  "x-envoy-attempt-count",
+  "x-envoy-decorator-operation",
+  "x-envoy-downstream-service-cluster",
+  "x-envoy-downstream-service-node",
+  "x-envoy-expected-rq-timeout-ms",
+  "x-envoy-external-address",
+  "x-envoy-force-trace",
+  "x-envoy-hedge-on-per-try-timeout",
+  "x-envoy-internal",
+  "x-envoy-ip-tags",
+  "x-envoy-is-timeout-retry",
+  "x-envoy-max-retries",
+  "x-envoy-original-dst-host",
+  "x-envoy-original-path",
+  "x-envoy-original-url",
+  "x-envoy-retriable-header-names",
+  "x-envoy-retriable-status-codes",
+  "x-envoy-retry-grpc-on",
+  "x-envoy-retry-on",
+  "x-envoy-upstream-alt-stat-name",
+  "x-envoy-upstream-rq-per-try-timeout-ms",
+  "x-envoy-upstream-rq-timeout-alt-response",
+  "x-envoy-upstream-rq-timeout-ms",
+  "x-envoy-upstream-stream-duration-ms",
+];
+
+/** Names of what the generator creates, for tests and dashboards. */
+export const FARCAR_LISTENER_NAMES = { traffic: "farcar_traffic", health: "farcar_health" } as const;
+/** Route answering any target that is not allowed (also the `target` logged for rejections). */
+export const UNKNOWN_TARGET_ROUTE = "unknown_target";
+/** Body of the 404 for an unknown or missing target. */
+export const UNKNOWN_TARGET_BODY = JSON.stringify({ error: "unknown target" });
+
+/** The Envoy cluster that carries traffic to `target`. */
+export function targetClusterName(target: string): string {
+  return `target_${target}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------------
+
+/** A parent mesh service the acquisition service may call. */
+export interface FarcarTarget {
+  /** Mesh service name (a DNS label): the value of TARGET_HEADER and the route name in logs. */
+  readonly name: string;
+  /** SPIFFE ID the target must present: its certificate's URI SAN must equal it exactly. */
+  readonly spiffeId: string;
+  /** `host:port` of the target in the mesh. The host is resolved by DNS and sent as TLS SNI. */
+  readonly address: string;
+  /**
+   * Host header sent to the target (mesh sidecars route on it).
+   * @default - the host part of `address`
+   */
+  readonly authority?: string;
+}
+
+/** Timeouts, in seconds (fractions allowed). */
+export interface FarcarTimeouts {
+  /**
+   * TCP and TLS connection set-up to a target.
+   * @default 2
+   */
+  readonly connectSec?: number;
+  /**
+   * Whole request through the Farcar, retries included. Must be below API Gateway's 29 s
+   * integration timeout so the caller gets Envoy's 504 (and a log line) rather than API Gateway's.
+   * @default 25
+   */
+  readonly routeSec?: number;
+  /**
+   * Idle NLB-side connection. Below the NLB's fixed 350 s TCP idle timeout, so Envoy closes idle
+   * connections cleanly instead of the NLB silently dropping them.
+   * @default 300
+   */
+  readonly downstreamIdleSec?: number;
+  /**
+   * Idle pooled connection to a target.
+   * @default 60
+   */
+  readonly upstreamIdleSec?: number;
+  /**
+   * Time for a caller to send the request headers (slow-client protection).
+   * @default 10
+   */
+  readonly requestHeadersSec?: number;
+  /**
+   * A stream with no bytes moving in either direction. Must exceed `routeSec`, or a slow target
+   * would be cut off by the idle timer before the route timeout.
+   * @default 60
+   */
+  readonly streamIdleSec?: number;
+}
+
+/** Per-target circuit breaker (Envoy `circuit_breakers.thresholds`, DEFAULT priority). */
+export interface FarcarCircuitBreaker {
+  /** @default 1024 */
+  readonly maxConnections?: number;
+  /** @default 1024 */
+  readonly maxPendingRequests?: number;
+  /** @default 1024 */
+  readonly maxRequests?: number;
+  /** Concurrent retries. @default 3 */
+  readonly maxRetries?: number;
+}
+
+/** Everything the generator needs for one acquisition service's Farcar. */
+export interface FarcarEnvoyInput {
+  /** Acquisition name (DNS label), e.g. `afterpay`. */
+  readonly acquisition: string;
+  /** Environment name (DNS label), e.g. `staging`. */
+  readonly environment: string;
+  /** Acquisition service X this Farcar stands for (DNS label), e.g. `checkout`. */
+  readonly service: string;
+  /** X's SPIFFE ID: the identity of this Farcar's client certificate (written to the logs). */
+  readonly spiffeId: string;
+  /** Mesh services X may call; at least one. */
+  readonly targets: readonly FarcarTarget[];
+  /** @default 8080 (FARCAR_PORTS.listener) */
+  readonly listenerPort?: number;
+  /** @default 8081 (FARCAR_PORTS.health) */
+  readonly healthPort?: number;
+  /** @default 9901 (FARCAR_PORTS.admin) */
+  readonly adminPort?: number;
+  /** @default DEFAULT_TIMEOUTS */
+  readonly timeouts?: FarcarTimeouts;
+  /** @default 10485760 (MAX_REQUEST_BYTES) */
+  readonly maxRequestBytes?: number;
+  /**
+   * Protocol towards the targets. HTTP/1.1 is the default: every mesh sidecar speaks it and it needs
+   * no ALPN agreement; choose `http2` when the mesh expects h2 (ALPN `h2` is then offered).
+   * @default "http1"
+   */
+  readonly upstreamProtocol?: "http1" | "http2";
+  /** Retries for requests that never reached a target. @default 2 */
+  readonly retries?: number;
+  /** @default DEFAULT_CIRCUIT_BREAKER */
+  readonly circuitBreaker?: FarcarCircuitBreaker;
+  /** @default 10000 */
+  readonly maxDownstreamConnections?: number;
+  /**
+   * Extra request headers to remove before forwarding, e.g. identity headers the parent mesh's
+   * services trust (lowercase names).
+   * @default - only UNTRUSTED_REQUEST_HEADERS and TARGET_HEADER
+   */
+  readonly stripRequestHeaders?: readonly string[];
+}
+
+/** Thrown when FarcarEnvoyInput is invalid: names the field, the value received and the fix. */
+export class FarcarEnvoyInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FarcarEnvoyInputError";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output type
+// ---------------------------------------------------------------------------------------------
+
+/** A proto-JSON object (snake_case field names); validated by envoy/validate.ts. */
+export type ProtoJson = { readonly [field: string]: unknown };
+
+/** The generated `envoy.config.bootstrap.v3.Bootstrap`. */
+export interface EnvoyBootstrap extends ProtoJson {
+  readonly node: ProtoJson;
+  readonly admin: ProtoJson;
+  readonly static_resources: { readonly listeners: readonly ProtoJson[]; readonly clusters: readonly ProtoJson[] };
+  readonly overload_manager: ProtoJson;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator
+// ---------------------------------------------------------------------------------------------
+
+const TYPE = "type.googleapis.com/";
+const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+
+/** Builds the Envoy bootstrap of the Farcar for one acquisition service. Throws FarcarEnvoyInputError. */
+export function farcarBootstrap(input: FarcarEnvoyInput): EnvoyBootstrap {
+  const settings = resolve(input);
+  const nodeId = `farcar-${input.acquisition}-${input.environment}-${input.service}`;
+  return {
+    node: {
+      id: nodeId,
+      cluster: nodeId,
+      metadata: {
+        acquisition: input.acquisition,
+        environment: input.environment,
+        service: input.service,
+        spiffe_id: input.spiffeId,
+      },
+    },
+    admin: {
+      // Loopback only: the admin API can fail health checks and dump config. Never expose it.
+      address: socketAddress("127.0.0.1", settings.adminPort),
+    },
+    static_resources: {
+      listeners: [trafficListener(input, settings), healthListener(settings)],
+      clusters: settings.targets.map((target) => targetCluster(target, settings)),
+    },
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: "envoy.resource_monitors.downstream_connections",
+          typed_config: {
+            "@type": `${TYPE}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
+            max_active_downstream_connections: settings.maxDownstreamConnections,
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Input with defaults applied and checked. */
+interface Settings {
+  readonly targets: readonly ResolvedTarget[];
+  readonly listenerPort: number;
+  readonly healthPort: number;
+  readonly adminPort: number;
+  readonly timeouts: Required<FarcarTimeouts>;
+  readonly maxRequestBytes: number;
+  readonly upstreamProtocol: "http1" | "http2";
+  readonly retries: number;
+  readonly circuitBreaker: Required<FarcarCircuitBreaker>;
+  readonly maxDownstreamConnections: number;
+  readonly strippedHeaders: readonly string[];
+}
+
+interface ResolvedTarget {
+  readonly name: string;
+  readonly spiffeId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly authority: string;
+}
+
+/** The traffic listener: NLB → header routing → mTLS clusters. */
+function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
+  const routes: ProtoJson[] = s.targets.map((target) => ({
+    name: target.name,
+    match: {
+      prefix: "/",
+      headers: [{ name: TARGET_HEADER, string_match: { exact: target.name } }],
+    },
+    route: {
+      cluster: targetClusterName(target.name),
+      timeout: seconds(s.timeouts.routeSec),
+      host_rewrite_literal: target.authority,
+      retry_policy: {
+        // Only retry what never reached the target: safe for non-idempotent requests.
+        retry_on: "connect-failure,reset-before-request",
+        num_retries: s.retries,
+        retry_host_predicate: [
+          {
+            name: "envoy.retry_host_predicates.previous_hosts",
+            typed_config: { "@type": `${TYPE}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate` },
+          },
+        ],
+        host_selection_retry_max_attempts: 3,
+      },
+    },
+    // Matched on it; the target never sees it.
+    request_headers_to_remove: [TARGET_HEADER],
+  }));
+  routes.push({
+    name: UNKNOWN_TARGET_ROUTE,
+    match: { prefix: "/" },
+    direct_response: { status: 404, body: { inline_string: UNKNOWN_TARGET_BODY } },
+    response_headers_to_add: [
+      { header: { key: "content-type", value: "application/json" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" },
+    ],
+  });
+
+  const hcm: ProtoJson = {
+    "@type": HCM_TYPE,
+    stat_prefix: FARCAR_LISTENER_NAMES.traffic,
+    codec_type: "AUTO",
+    // The NLB peer is the client: take its address, trust no X-Forwarded-For hop.
+    use_remote_address: true,
+    xff_num_trusted_hops: 0,
+    // Only loopback is internal, so every NLB peer — whatever its RFC 1918 address — is external
+    // and Envoy sanitizes x-envoy-* headers. Explicit and non-empty on purpose: an empty list means
+    // "RFC 1918 is internal" in older Envoy releases.
+    internal_address_config: { cidr_ranges: [{ address_prefix: "127.0.0.1", prefix_len: 32 }] },
+    // A caller cannot hand the mesh a client certificate header.
+    forward_client_cert_details: "SANITIZE",
+    strip_any_host_port: true,
+    normalize_path: true,
+    merge_slashes: true,
+    path_with_escaped_slashes_action: "KEEP_UNCHANGED",
+    // Keep the target's own Server header rather than announcing Envoy.
+    server_header_transformation: "PASS_THROUGH",
+    common_http_protocol_options: {
+      idle_timeout: seconds(s.timeouts.downstreamIdleSec),
+      // `x_forwarded_client_cert` must not become a second spelling of a stripped header.
+      headers_with_underscores_action: "DROP_HEADER",
+    },
+    request_headers_timeout: seconds(s.timeouts.requestHeadersSec),
+    stream_idle_timeout: seconds(s.timeouts.streamIdleSec),
+    access_log: [stdoutJsonAccessLog(input)],
+    route_config: {
+      name: "farcar_targets",
+      // Cleaned from external requests before any filter runs (so the router never honours them)…
+      internal_only_headers: [...UNTRUSTED_REQUEST_HEADERS],
+      // …and removed from every forwarded request regardless of how the peer was classified.
+      request_headers_to_remove: [...s.strippedHeaders],
+      virtual_hosts: [{ name: "targets", domains: ["*"], routes }],
+    },
+    http_filters: [
+      {
+        name: "envoy.filters.http.buffer",
+        typed_config: {
+          "@type": `${TYPE}envoy.extensions.filters.http.buffer.v3.Buffer`,
+          max_request_bytes: s.maxRequestBytes,
+        },
+      },
+      {
+        name: "envoy.filters.http.router",
+        typed_config: {
+          "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router`,
+          // No x-envoy-* headers added towards the mesh or back to the caller.
+          suppress_envoy_headers: true,
+        },
+      },
+    ],
+  };
+
+  return {
+    name: FARCAR_LISTENER_NAMES.traffic,
+    address: socketAddress("0.0.0.0", s.listenerPort),
+    filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] }],
+  };
+}
+
+/**
+ * The health listener: 200 on HEALTH_CHECK_PATH while serving, 503 once Envoy drains or is failed
+ * through the admin API; 404 for any other path. Nothing here reaches a target.
+ */
+function healthListener(s: Settings): ProtoJson {
+  return {
+    name: FARCAR_LISTENER_NAMES.health,
+    address: socketAddress("0.0.0.0", s.healthPort),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type": HCM_TYPE,
+              stat_prefix: FARCAR_LISTENER_NAMES.health,
+              codec_type: "AUTO",
+              route_config: {
+                name: "farcar_health",
+                virtual_hosts: [
+                  {
+                    name: "health",
+                    domains: ["*"],
+                    routes: [{ name: "not_found", match: { prefix: "/" }, direct_response: { status: 404 } }],
+                  },
+                ],
+              },
+              http_filters: [
+                {
+                  name: "envoy.filters.http.health_check",
+                  typed_config: {
+                    "@type": `${TYPE}envoy.extensions.filters.http.health_check.v3.HealthCheck`,
+                    // Envoy answers itself: its own drain state is the health, not the targets'.
+                    pass_through_mode: false,
+                    headers: [{ name: ":path", string_match: { exact: HEALTH_CHECK_PATH } }],
+                  },
+                },
+                {
+                  name: "envoy.filters.http.router",
+                  typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** One cluster per target: DNS-resolved, mTLS as the Farcar, exact SPIFFE ID check on the peer. */
+function targetCluster(target: ResolvedTarget, s: Settings): ProtoJson {
+  const name = targetClusterName(target.name);
+  const http2 = s.upstreamProtocol === "http2";
+  return {
+    name,
+    // Every address the name resolves to is an endpoint; DNS tuning is left at Envoy's defaults
+    // (newer Envoy moves those knobs to the DNS cluster extension).
+    type: "STRICT_DNS",
+    connect_timeout: seconds(s.timeouts.connectSec),
+    lb_policy: "ROUND_ROBIN",
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(target.host, target.port) } }] }],
+    },
+    circuit_breakers: {
+      thresholds: [
+        {
+          priority: "DEFAULT",
+          max_connections: s.circuitBreaker.maxConnections,
+          max_pending_requests: s.circuitBreaker.maxPendingRequests,
+          max_requests: s.circuitBreaker.maxRequests,
+          max_retries: s.circuitBreaker.maxRetries,
+        },
+      ],
+    },
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": `${TYPE}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
+        common_http_protocol_options: { idle_timeout: seconds(s.timeouts.upstreamIdleSec) },
+        explicit_http_config: http2 ? { http2_protocol_options: {} } : { http_protocol_options: {} },
+      },
+    },
+    transport_socket: {
+      name: "envoy.transport_sockets.tls",
+      typed_config: {
+        "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
+        sni: target.host,
+        common_tls_context: {
+          // Envoy's client default tops out at TLS 1.2; allow 1.3 where the mesh offers it.
+          tls_params: { tls_minimum_protocol_version: "TLSv1_2", tls_maximum_protocol_version: "TLSv1_3" },
+          alpn_protocols: [http2 ? "h2" : "http/1.1"],
+          // The Farcar's own X.509-SVID (X's identity), reloaded from files on rotation.
+          tls_certificate_sds_secret_configs: [
+            { name: SDS_SECRET_NAMES.certificate, sds_config: fileSdsConfig("certificateSds") },
+          ],
+          combined_validation_context: {
+            // Only this target's SPIFFE ID is accepted on this cluster…
+            default_validation_context: {
+              match_typed_subject_alt_names: [{ san_type: "URI", matcher: { exact: target.spiffeId } }],
+            },
+            // …chaining to the parent mesh's CA bundle.
+            validation_context_sds_secret_config: {
+              name: SDS_SECRET_NAMES.trustBundle,
+              sds_config: fileSdsConfig("trustBundleSds"),
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** JSON access log on stdout (CloudWatch Logs via the awslogs driver). */
+function stdoutJsonAccessLog(input: FarcarEnvoyInput): ProtoJson {
+  return {
+    name: "envoy.access_loggers.stdout",
+    typed_config: {
+      "@type": `${TYPE}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`,
+      log_format: {
+        json_format: {
+          start_time: "%START_TIME%",
+          farcar_spiffe_id: input.spiffeId,
+          acquisition: input.acquisition,
+          environment: input.environment,
+          service: input.service,
+          // The route name is the target (or UNKNOWN_TARGET_ROUTE): routes remove TARGET_HEADER
+          // before forwarding, so the header itself is not a reliable source here.
+          target: "%ROUTE_NAME%",
+          // The raw header, truncated: kept on rejected requests (the 404 route does not remove it).
+          requested_target: `%REQ(${TARGET_HEADER}):64%`,
+          method: "%REQ(:METHOD)%",
+          path: "%REQ(:PATH)%",
+          protocol: "%PROTOCOL%",
+          response_code: "%RESPONSE_CODE%",
+          response_code_details: "%RESPONSE_CODE_DETAILS%",
+          response_flags: "%RESPONSE_FLAGS%",
+          bytes_received: "%BYTES_RECEIVED%",
+          bytes_sent: "%BYTES_SENT%",
+          duration_ms: "%DURATION%",
+          upstream_host: "%UPSTREAM_HOST%",
+          upstream_cluster: "%UPSTREAM_CLUSTER%",
+          upstream_peer_uri_san: "%UPSTREAM_PEER_URI_SAN%",
+          upstream_tls_version: "%UPSTREAM_TLS_VERSION%",
+          upstream_transport_failure_reason: "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
+          downstream_remote_address: "%DOWNSTREAM_REMOTE_ADDRESS%",
+          x_forwarded_for: "%REQ(X-FORWARDED-FOR)%",
+          request_id: "%REQ(X-REQUEST-ID)%",
+          user_agent: "%REQ(USER-AGENT)%",
+        },
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks and defaults
+// ---------------------------------------------------------------------------------------------
+
+const DNS_LABEL = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** SPIFFE ID: lowercase trust domain, then non-empty path segments of [A-Za-z0-9._-] (no `%`). */
+const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(?:\/[A-Za-z0-9._-]+)+$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HEADER_NAME = /^[a-z0-9!#$%&'*+\-.^_|~`]+$/;
+
+function resolve(input: FarcarEnvoyInput): Settings {
+  const fail = (message: string): never => {
+    throw new FarcarEnvoyInputError(`Farcar ${input.acquisition}/${input.environment}/${input.service}: ${message}`);
+  };
+  for (const key of ["acquisition", "environment", "service"] as const) {
+    if (!DNS_LABEL.test(input[key])) {
+      fail(`${key} "${input[key]}" must be a lowercase DNS label (a-z, 0-9, "-"; starts with a letter)`);
+    }
+  }
+  checkSpiffeId(input.spiffeId, "spiffeId", fail);
+
+  if (input.targets.length === 0) fail("targets is empty; list at least one mesh service this service may call");
+  const seen = new Set<string>();
+  const targets = input.targets.map((target, i): ResolvedTarget => {
+    const where = `targets[${i}]`;
+    if (!DNS_LABEL.test(target.name)) fail(`${where}.name "${target.name}" must be a lowercase DNS label`);
+    if (seen.has(target.name)) fail(`${where}.name "${target.name}" is listed twice; list each target once`);
+    seen.add(target.name);
+    checkSpiffeId(target.spiffeId, `${where}.spiffeId`, fail);
+    const [host, port] = splitHostPort(target.address, `${where}.address`, fail);
+    const authority = target.authority ?? host;
+    if (!/^[^\s\u0000-\u001f\u007f]+$/.test(authority)) fail(`${where}.authority "${authority}" is not a valid Host header value`);
+    return { name: target.name, spiffeId: target.spiffeId, host, port, authority };
+  });
+
+  const listenerPort = checkPort(input.listenerPort ?? FARCAR_PORTS.listener, "listenerPort", fail);
+  const healthPort = checkPort(input.healthPort ?? FARCAR_PORTS.health, "healthPort", fail);
+  const adminPort = checkPort(input.adminPort ?? FARCAR_PORTS.admin, "adminPort", fail);
+  if (new Set([listenerPort, healthPort, adminPort]).size !== 3) {
+    fail(`listenerPort ${listenerPort}, healthPort ${healthPort} and adminPort ${adminPort} must all differ`);
+  }
+
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
+  for (const [key, value] of Object.entries(timeouts)) {
+    if (!(Number.isFinite(value) && value > 0)) fail(`timeouts.${key} must be a positive number of seconds, got ${value}`);
+  }
+  if (timeouts.routeSec >= API_GATEWAY_INTEGRATION_TIMEOUT_SEC) {
+    fail(`timeouts.routeSec ${timeouts.routeSec} must be below API Gateway's ${API_GATEWAY_INTEGRATION_TIMEOUT_SEC} s integration timeout`);
+  }
+  if (timeouts.connectSec >= timeouts.routeSec) {
+    fail(`timeouts.connectSec ${timeouts.connectSec} must be below timeouts.routeSec ${timeouts.routeSec}`);
+  }
+  if (timeouts.streamIdleSec <= timeouts.routeSec) {
+    fail(`timeouts.streamIdleSec ${timeouts.streamIdleSec} must exceed timeouts.routeSec ${timeouts.routeSec}`);
+  }
+
+  const maxRequestBytes = input.maxRequestBytes ?? MAX_REQUEST_BYTES;
+  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes <= 0 || maxRequestBytes > 0xffffffff) {
+    fail(`maxRequestBytes must be a positive integer below 4 GiB, got ${maxRequestBytes}`);
+  }
+  const retries = input.retries ?? DEFAULT_RETRIES;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 10) fail(`retries must be an integer 0..10, got ${retries}`);
+
+  const circuitBreaker = { ...DEFAULT_CIRCUIT_BREAKER, ...definedOnly(input.circuitBreaker ?? {}) };
+  for (const [key, value] of Object.entries(circuitBreaker)) {
+    if (!Number.isInteger(value) || value <= 0) fail(`circuitBreaker.${key} must be a positive integer, got ${value}`);
+  }
+  const maxDownstreamConnections = input.maxDownstreamConnections ?? DEFAULT_MAX_DOWNSTREAM_CONNECTIONS;
+  if (!Number.isInteger(maxDownstreamConnections) || maxDownstreamConnections <= 0) {
+    fail(`maxDownstreamConnections must be a positive integer, got ${maxDownstreamConnections}`);
+  }
+
+  const extra = input.stripRequestHeaders ?? [];
+  for (const header of extra) {
+    if (!HEADER_NAME.test(header)) fail(`stripRequestHeaders: "${header}" is not a lowercase HTTP header name`);
+  }
+  const strippedHeaders = [...new Set([...UNTRUSTED_REQUEST_HEADERS, ...extra])];
+
+  return {
+    targets,
+    listenerPort,
+    healthPort,
+    adminPort,
+    timeouts,
+    maxRequestBytes,
+    upstreamProtocol: input.upstreamProtocol ?? "http1",
+    retries,
+    circuitBreaker,
+    maxDownstreamConnections,
+    strippedHeaders,
+  };
+}
+
+function checkSpiffeId(value: string, field: string, fail: (message: string) => never): void {
+  if (!SPIFFE_ID.test(value) || value.split("/").some((segment) => segment === "." || segment === "..")) {
+    fail(`${field} "${value}" is not a SPIFFE ID like spiffe://trust.domain/path/segments`);
+  }
+}
+
+function splitHostPort(address: string, field: string, fail: (message: string) => never): [string, number] {
+  const match = /^([^:\s]+):(\d{1,5})$/.exec(address);
+  if (!match || !HOSTNAME.test(match[1])) fail(`${field} "${address}" must be host:port, e.g. payments.mesh.internal:8443`);
+  const [, host, port] = match as RegExpExecArray;
+  return [host, checkPort(Number(port), field, fail)];
+}
+
+function checkPort(port: number, field: string, fail: (message: string) => never): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${field} must be a TCP port 1..65535, got ${port}`);
+  return port;
+}
+
+/** Drops keys whose value is undefined, so spreading over defaults keeps the defaults. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function socketAddress(address: string, port: number): ProtoJson {
+  return { socket_address: { address, port_value: port } };
+}
+
+/** A proto-JSON Duration: 2 → "2s", 0.25 → "0.25s" (at most 9 fractional digits, no exponent). */
+function seconds(value: number): string {
+  return `${value.toFixed(9).replace(/\.?0+$/, "")}s`;
+}
