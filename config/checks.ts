@@ -7,6 +7,7 @@ import * as path from "node:path";
 import ipaddr from "ipaddr.js";
 import { X509Certificate } from "node:crypto";
 import type { FleetProblem } from "./errors";
+import { FARCAR_DEFAULTS } from "./fleet";
 import type { SourceMap } from "./load";
 import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId } from "./names";
 import { DNS_LABEL } from "./schema";
@@ -15,6 +16,22 @@ import { DNS_LABEL } from "./schema";
 export const MAX_SERVICES_PER_ENVIRONMENT = 20;
 /** AWS: ≤ 300 resources per REST API. Each service uses 1 + 2 × targets resources. */
 export const MAX_API_RESOURCES = 300;
+
+/** Fargate CPU units → allowed memory (MiB). */
+const FARGATE_MEMORY_MIB: Record<number, (m: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+};
+const FARGATE_MEMORY_TEXT: Record<number, string> = {
+  256: "512, 1024 or 2048",
+  512: "1024 to 4096 in steps of 1024",
+  1024: "2048 to 8192 in steps of 1024",
+  2048: "4096 to 16384 in steps of 1024",
+  4096: "8192 to 30720 in steps of 1024",
+};
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -46,6 +63,24 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   const meshServices = isObj(mesh.services) ? mesh.services : {};
   const meshNames = Object.keys(meshServices);
 
+  // Backends: one at a time.
+  if (isObj(raw.terraformCloud) && isObj(raw.s3Backend)) {
+    add(["s3Backend"], "choose one state backend: remove s3Backend or terraformCloud");
+  }
+  // Tags AWS or Farcar own.
+  for (const [key] of entries(raw.tags)) {
+    if (/^aws:/i.test(key)) add(["tags", key], 'tag keys starting with "aws:" are reserved by AWS; rename the tag', key);
+    if (/^farcar:/.test(key)) add(["tags", key], 'tag keys starting with "farcar:" are set by Farcar itself; rename the tag', key);
+  }
+  // Fargate task sizes.
+  const checkTaskSize = (settings: unknown, at: (string | number)[]) => {
+    if (!isObj(settings) || typeof settings.cpu !== "number" || typeof settings.memoryMiB !== "number") return;
+    const allowed = FARGATE_MEMORY_MIB[settings.cpu];
+    if (allowed && !allowed(settings.memoryMiB)) {
+      add([...at, "memoryMiB"], `is not a Fargate size for cpu ${settings.cpu}: ${FARGATE_MEMORY_TEXT[settings.cpu]}`, settings.memoryMiB);
+    }
+  };
+
   // Files referenced by the fleet file.
   if (typeof mesh.trustBundle === "string") checkPemFile(add, ["mesh", "trustBundle"], mesh.trustBundle, dir);
 
@@ -55,6 +90,10 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
     if (!isObj(svc) || typeof svc.spiffeId !== "string") continue;
     if (trustDomain && !svc.spiffeId.startsWith(`spiffe://${trustDomain}/`)) {
       add(["mesh", "services", name, "spiffeId"], `must be in the mesh trust domain: start with spiffe://${trustDomain}/`, svc.spiffeId);
+    }
+    if (typeof svc.address === "string") {
+      const port = Number(svc.address.slice(svc.address.lastIndexOf(":") + 1));
+      if (!(port >= 1 && port <= 65535)) add(["mesh", "services", name, "address"], "port must be between 1 and 65535", svc.address);
     }
     const other = meshSpiffeIds.get(svc.spiffeId);
     if (other) add(["mesh", "services", name, "spiffeId"], `same SPIFFE ID as mesh service "${other}"; each service has its own identity`, svc.spiffeId);
@@ -102,6 +141,9 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         if (hasId === hasEmail) {
           add(at("proxyAccount"), hasId ? "set either id (adopt an account) or email (create one), not both" : "needs id (adopt an existing account) or email (create a new one)", account);
         }
+        if (hasId && account.name !== undefined) {
+          add(at("proxyAccount", "name"), "names a created account; an adopted account (id) keeps its own name: remove it", account.name);
+        }
         if (typeof account.id === "string") {
           if (account.id === managementAccountId) add(at("proxyAccount", "id"), "must not be the management account; each environment gets its own proxy account", account.id);
           const prev = accountIds.get(account.id);
@@ -114,6 +156,12 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           emails.set(account.email.toLowerCase(), where);
         }
       }
+
+      // The effective size: built-in defaults < fleet-wide farcar < this environment's farcar.
+      checkTaskSize(
+        { cpu: FARCAR_DEFAULTS.cpu, memoryMiB: FARCAR_DEFAULTS.memoryMiB, ...(isObj(raw.farcar) ? raw.farcar : {}), ...(isObj(env.farcar) ? env.farcar : {}) },
+        isObj(env.farcar) && (env.farcar.cpu !== undefined || env.farcar.memoryMiB !== undefined) ? at("farcar") : ["farcar"],
+      );
 
       // Network: AZs in the region, CIDRs valid and not overlapping.
       const network = isObj(env.network) ? env.network : {};

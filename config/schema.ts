@@ -162,8 +162,11 @@ const inboundService = z
   .describe("An acquisition service calling into the mesh.");
 
 const sigv4Auth = z.strictObject({
-  service: z.string().regex(/^[a-z0-9-]+$/, { message: 'expected an AWS signing service name such as "execute-api"' }),
-  region: z.string().regex(REGION, { message: "expected an AWS region such as ap-southeast-2" }),
+  service: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, { message: 'expected an AWS signing service name such as "execute-api"' })
+    .describe("SigV4 signing name of the acquisition's API, e.g. execute-api."),
+  region: z.string().regex(REGION, { message: "expected an AWS region such as ap-southeast-2" }).describe("Region the acquisition's API signs for."),
   roleArn: roleArn.optional().describe("Role in the acquisition's account the Farcar assumes before signing. @default the task role"),
 });
 const mtlsAuth = z.strictObject({
@@ -171,7 +174,10 @@ const mtlsAuth = z.strictObject({
   serverSan: z.string().min(1).optional().describe("Expected URI or DNS SAN of the upstream. @default the upstream host"),
 });
 const headerAuth = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "expected an HTTP header name such as x-api-key" }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { message: "expected an HTTP header name such as x-api-key" })
+    .describe("Header that carries the credential; its value is read from the service's Secrets Manager secret."),
 });
 
 const upstreamAuth = z
@@ -188,10 +194,14 @@ const outboundService = z
       .array(roleArn)
       .min(1, { message: "list at least one parent IAM role ARN that may call this service" })
       .describe("Parent-company IAM roles that may call this acquisition service."),
-    upstream: z.strictObject({
-      url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://risk.afterpay.internal" }),
-      auth: upstreamAuth,
-    }),
+    upstream: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://risk.afterpay.internal" })
+          .describe("Base URL of the acquisition service; request paths are appended."),
+        auth: upstreamAuth,
+      })
+      .describe("The acquisition service the Farcar forwards to."),
   })
   .describe("A parent service calling into the acquisition (egress).");
 
@@ -202,7 +212,7 @@ const environment = z
     identity: identity.optional(),
     farcar: farcarSettings.optional(),
     egressProxyAccount: z
-      .strictObject({ id: accountId })
+      .strictObject({ id: accountId.describe("Account ID (12 digits, quoted).") })
       .optional()
       .describe("Proxy account in the acquisition's organization for egress. Required when `outbound` is set."),
     inbound: z.record(name("an inbound service name"), inboundService).optional().describe("@default {}"),
@@ -212,24 +222,32 @@ const environment = z
 
 export const fleetSchema = z
   .strictObject({
-    version: z.literal(1, { message: "version must be 1 (the only fleet-file version)" }),
-    region: z.string().regex(REGION, { message: "expected an AWS region such as us-east-1" }),
-    tags: tags.optional(),
-    organization: z.strictObject({
-      managementAccountId: accountId,
+    version: z.literal(1, { message: "version must be 1 (the only fleet-file version)" }).describe("Fleet-file format version: 1."),
+    region: z
+      .string()
+      .regex(REGION, { message: "expected an AWS region such as us-east-1" })
+      .describe("AWS region of every proxy account's resources (the guardrail SCP allows only this region)."),
+    tags: tags.optional().describe("Tags merged onto every resource. @default {}"),
+    organization: z
+      .strictObject({
+      managementAccountId: accountId.describe("The organization's management account, where the org stack runs."),
       proxyOrganizationalUnitId: z
         .string()
-        .regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/, { message: "expected an organizational unit ID such as ou-ab12-proxies01" }),
+        .regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/, { message: "expected an organizational unit ID such as ou-ab12-proxies01" })
+        .describe("OU that holds the proxy accounts; the guardrail SCP is attached here."),
       accountAccessRoleName: z
         .string()
         .regex(/^[\w+=,.@-]{1,64}$/)
         .optional()
         .describe("Role the stacks assume in each proxy account. @default OrganizationAccountAccessRole"),
-    }),
-    mesh: z.strictObject({
+      })
+      .describe("The parent's AWS Organization, which owns the ingress proxy accounts."),
+    mesh: z
+      .strictObject({
       trustDomain: z
         .string()
-        .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "expected a SPIFFE trust domain such as block.example" }),
+        .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "expected a SPIFFE trust domain such as block.example" })
+        .describe("SPIFFE trust domain of the parent mesh; Farcar identities are minted in it."),
       trustBundle: z.string().min(1).describe("PEM CA bundle of the parent mesh, relative to the fleet file."),
       spiffeIdTemplate: z
         .string()
@@ -244,13 +262,16 @@ export const fleetSchema = z
         })
         .optional()
         .describe("Route from every proxy VPC to the mesh. @default none (Farcars reach only VPC-local addresses)"),
-      services: z.record(name("a mesh service name"), meshService),
-    }),
+      services: z
+        .record(name("a mesh service name"), meshService)
+        .describe("Parent mesh services acquisitions may call, by name (the names used in `targets`)."),
+    })
+    .describe("The parent company's Envoy mTLS mesh."),
     farcar: farcarSettings.optional(),
     terraformCloud: z
       .strictObject({
-        organization: z.string().min(1),
-        project: z.string().min(1).optional(),
+        organization: z.string().min(1).describe("HCP Terraform organization."),
+        project: z.string().min(1).optional().describe("HCP Terraform project of the workspaces. @default the organization's default project"),
         workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]*$/).optional().describe("@default farcar-"),
         hostname: z.string().optional().describe("@default app.terraform.io"),
       })
@@ -258,19 +279,25 @@ export const fleetSchema = z
       .describe("Run every stack in an HCP Terraform workspace named <workspacePrefix><stack>."),
     s3Backend: z
       .strictObject({
-        bucket: z.string().min(3),
+        bucket: z.string().min(3).describe("S3 bucket holding the state of every stack."),
         region: z.string().regex(REGION).optional().describe("@default the fleet region"),
         keyPrefix: z.string().optional().describe("@default farcar/"),
-        dynamodbTable: z.string().optional(),
+        dynamodbTable: z.string().optional().describe("DynamoDB table for state locking. @default no lock table"),
       })
       .optional()
       .describe("S3 state backend when no terraformCloud block is given. @default local state"),
-    acquisitions: z.record(
-      name("an acquisition name"),
-      z.strictObject({
-        environments: z.record(name("an environment name"), environment),
-      }),
-    ),
+    acquisitions: z
+      .record(
+        name("an acquisition name"),
+        z
+          .strictObject({
+            environments: z
+              .record(name("an environment name"), environment)
+              .describe("Environments of this acquisition; each has its own proxy account and API."),
+          })
+          .describe("An acquired company."),
+      )
+      .describe("Acquired companies, by name."),
   })
   .describe("Farcar fleet file");
 

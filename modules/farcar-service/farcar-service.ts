@@ -1,0 +1,310 @@
+/**
+ * One Farcar: the article's per-service layout. VPC link → internal NLB (with a security group
+ * that admits nothing) → IP target group → Fargate service running the identity sidecar and Envoy.
+ *
+ * Network paths, closed by default:
+ *   - NLB: traffic arrives only through the VPC link (PrivateLink; the NLB's inbound rules are not
+ *     enforced on it by design, and it has no inbound rules for anything else); it may send only
+ *     to the task security group on the listener and health ports.
+ *   - Tasks: admit only the NLB's security group, on the listener and health ports; send only to
+ *     the VPC endpoints (443), S3 (image layers) and the mesh on the targets' ports.
+ */
+import { Construct } from "constructs";
+import { ApiGatewayVpcLink } from "@cdktf/provider-aws/lib/api-gateway-vpc-link";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { DRAIN_TIME_SEC, FARCAR_PORTS, HEALTH_CHECK_PATH, type FarcarEnvoyInput } from "../../envoy/bootstrap";
+import { envoyContainerLaunch } from "../../envoy/render";
+import { IDENTITY_DIR } from "../../envoy/identity-files";
+import { SIDECAR_CONTAINER_NAME, sidecarContainerEnvironment, sidecarHealthCheck, type SidecarContainerInput } from "../../envoy/sidecar/container";
+import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
+import { limitedName } from "../../config/names";
+import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "./policies";
+
+export const ENVOY_CONTAINER_NAME = "envoy";
+const IDENTITY_VOLUME = "identity";
+
+export interface FarcarNetwork {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** Security group of the VPC interface endpoints the task calls on 443. */
+  readonly endpointSecurityGroupId: string;
+  /** Prefix list of the S3 gateway endpoint (ECR image layers). */
+  readonly s3PrefixListId: string;
+  /** Where upstreams live, with their ports: the task may connect only there. */
+  readonly upstreams: ReadonlyArray<{ readonly cidr: string; readonly port: number }>;
+}
+
+export interface FarcarServiceProps {
+  /** Readable name of the Farcar, e.g. `farcar-afterpay-staging-in-checkout` (roles, family, logs). */
+  readonly name: string;
+  /** NLB and target group names (≤ 32 characters, from config/names.ts). */
+  readonly nlbName: string;
+  readonly targetGroupName: string;
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly clusterArn: string;
+  readonly network: FarcarNetwork;
+  /** The Envoy configuration this Farcar runs. */
+  readonly envoy: FarcarEnvoyInput;
+  readonly envoyImage: string;
+  /** Identity sidecar: how it gets the SVID. */
+  readonly identity: SidecarContainerInput;
+  readonly identityImage: string;
+  /** Identity permissions of the task role (issue from its own CA, or read its own secret). */
+  readonly taskPolicy: PolicyDocument;
+  /** ECR repositories the images come from (execution role may pull only these). */
+  readonly repositoryArns: readonly string[];
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  readonly logRetentionDays: number;
+}
+
+export class FarcarService extends Construct {
+  public readonly nlb: Lb;
+  public readonly nlbSecurityGroup: SecurityGroup;
+  public readonly targetGroup: LbTargetGroup;
+  public readonly listener: LbListener;
+  public readonly vpcLink: ApiGatewayVpcLink;
+  public readonly taskSecurityGroup: SecurityGroup;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly executionRole: IamRole;
+  public readonly taskRole: IamRole;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly service: EcsService;
+  /** `http://{nlb-dns}:{port}`: the base URL API Gateway integrations use. */
+  public readonly backendBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: FarcarServiceProps) {
+    super(scope, id);
+    const listenerPort = props.envoy.listenerPort ?? FARCAR_PORTS.listener;
+    const healthPort = props.envoy.healthPort ?? FARCAR_PORTS.health;
+    const { network } = props;
+
+    // --- security groups -------------------------------------------------------------------
+    this.nlbSecurityGroup = new SecurityGroup(this, "nlb-sg", {
+      name: `${props.name}-nlb`,
+      description: `NLB of ${props.name}: no inbound rules (VPC link only); outbound to its tasks`,
+      vpcId: network.vpcId,
+      tags: { Name: `${props.name}-nlb` },
+    });
+    this.taskSecurityGroup = new SecurityGroup(this, "task-sg", {
+      name: `${props.name}-task`,
+      description: `Tasks of ${props.name}: inbound from its NLB only`,
+      vpcId: network.vpcId,
+      tags: { Name: `${props.name}-task` },
+    });
+    for (const [label, port] of [
+      ["traffic", listenerPort],
+      ["health", healthPort],
+    ] as const) {
+      new VpcSecurityGroupEgressRule(this, `nlb-to-task-${label}`, {
+        securityGroupId: this.nlbSecurityGroup.id,
+        description: `${label} to the Farcar tasks`,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: this.taskSecurityGroup.id,
+      });
+      new VpcSecurityGroupIngressRule(this, `task-from-nlb-${label}`, {
+        securityGroupId: this.taskSecurityGroup.id,
+        description: `${label} from the Farcar NLB`,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: this.nlbSecurityGroup.id,
+      });
+    }
+    new VpcSecurityGroupEgressRule(this, "task-to-endpoints", {
+      securityGroupId: this.taskSecurityGroup.id,
+      description: "HTTPS to the VPC interface endpoints (ECR, logs, STS, identity)",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: network.endpointSecurityGroupId,
+    });
+    new VpcSecurityGroupEgressRule(this, "task-to-s3", {
+      securityGroupId: this.taskSecurityGroup.id,
+      description: "HTTPS to S3 through the gateway endpoint (image layers)",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      prefixListId: network.s3PrefixListId,
+    });
+    const seen = new Set<string>();
+    for (const up of network.upstreams) {
+      const key = `${up.cidr}:${up.port}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      new VpcSecurityGroupEgressRule(this, `task-to-upstream-${up.cidr.replace(/[./]/g, "-")}-${up.port}`, {
+        securityGroupId: this.taskSecurityGroup.id,
+        description: `Upstream ${up.cidr} port ${up.port}`,
+        ipProtocol: "tcp",
+        fromPort: up.port,
+        toPort: up.port,
+        cidrIpv4: up.cidr,
+      });
+    }
+
+    // --- NLB, target group, listener, VPC link -----------------------------------------------
+    this.nlb = new Lb(this, "nlb", {
+      name: props.nlbName,
+      loadBalancerType: "network",
+      internal: true,
+      subnets: [...network.subnetIds],
+      securityGroups: [this.nlbSecurityGroup.id],
+      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "off",
+      enableCrossZoneLoadBalancing: true,
+      enableDeletionProtection: false,
+    });
+    this.targetGroup = new LbTargetGroup(this, "targets", {
+      name: props.targetGroupName,
+      targetType: "ip",
+      protocol: "TCP",
+      port: listenerPort,
+      vpcId: network.vpcId,
+      // Envoy fails its health check at once on SIGTERM and drains for DRAIN_TIME_SEC: the NLB
+      // stops sending new connections while in-flight requests finish.
+      deregistrationDelay: String(DRAIN_TIME_SEC + 5),
+      connectionTermination: true,
+      healthCheck: {
+        enabled: true,
+        protocol: "HTTP",
+        port: String(healthPort),
+        path: HEALTH_CHECK_PATH,
+        matcher: "200",
+        interval: 10,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+    });
+    this.listener = new LbListener(this, "listener", {
+      loadBalancerArn: this.nlb.arn,
+      port: listenerPort,
+      protocol: "TCP",
+      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+    });
+    this.vpcLink = new ApiGatewayVpcLink(this, "vpc-link", {
+      name: props.name,
+      description: `API Gateway to ${props.name}`,
+      targetArns: [this.nlb.arn],
+    });
+    this.backendBaseUrl = `http://${this.nlb.dnsName}:${listenerPort}`;
+
+    // --- logs and roles -------------------------------------------------------------------------
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/farcar/${props.name}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    const trust = renderPolicy(ecsTasksTrustPolicy(props.partition, props.region, props.accountId));
+    this.executionRole = new IamRole(this, "execution-role", {
+      name: limitedName([props.name, "exec"], 64),
+      description: `ECS agent for ${props.name}: pull images, write logs, inject the trust bundle`,
+      assumeRolePolicy: trust,
+    });
+    new IamRolePolicy(this, "execution-policy", {
+      role: this.executionRole.name,
+      name: "farcar-execution",
+      policy: renderPolicy(
+        farcarExecutionPolicy({
+          repositoryArns: props.repositoryArns,
+          logGroupArn: this.logGroup.arn,
+          secretArns: [props.identity.trustBundleSecretArn],
+        }),
+      ),
+    });
+    this.taskRole = new IamRole(this, "task-role", {
+      name: limitedName([props.name, "task"], 64),
+      description: `Identity of the ${props.name} task: obtain its own SVID only`,
+      assumeRolePolicy: trust,
+    });
+    new IamRolePolicy(this, "task-policy", {
+      role: this.taskRole.name,
+      name: "farcar-identity",
+      policy: renderPolicy(props.taskPolicy),
+    });
+
+    // --- task definition and service -----------------------------------------------------------
+    const envoy = envoyContainerLaunch(props.envoy);
+    const sidecarEnv = sidecarContainerEnvironment(props.identity);
+    const logConfiguration = (prefix: string) => ({
+      logDriver: "awslogs",
+      options: { "awslogs-group": this.logGroup.name, "awslogs-region": props.region, "awslogs-stream-prefix": prefix },
+    });
+    const containers = [
+      {
+        name: SIDECAR_CONTAINER_NAME,
+        image: props.identityImage,
+        essential: true,
+        user: envoy.user,
+        readonlyRootFilesystem: true,
+        environment: sidecarEnv.environment,
+        secrets: sidecarEnv.secrets,
+        healthCheck: sidecarHealthCheck(),
+        mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: false }],
+        logConfiguration: logConfiguration("identity"),
+      },
+      {
+        name: ENVOY_CONTAINER_NAME,
+        image: props.envoyImage,
+        essential: true,
+        user: envoy.user,
+        command: [...envoy.command],
+        environment: [...envoy.environment],
+        portMappings: envoy.portMappings.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, name: p.name })),
+        stopTimeout: envoy.stopTimeoutSec,
+        dependsOn: [{ containerName: SIDECAR_CONTAINER_NAME, condition: "HEALTHY" }],
+        mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: true }],
+        ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
+        logConfiguration: logConfiguration("envoy"),
+      },
+    ];
+    this.taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: props.name,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(props.cpu),
+      memory: String(props.memoryMiB),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      volume: [{ name: IDENTITY_VOLUME }],
+      containerDefinitions: JSON.stringify(containers),
+    });
+    this.service = new EcsService(this, "service", {
+      name: props.name,
+      cluster: props.clusterArn,
+      taskDefinition: this.taskDefinition.arn,
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+      desiredCount: props.desiredCount,
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      availabilityZoneRebalancing: "ENABLED",
+      healthCheckGracePeriodSeconds: 60,
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      enableExecuteCommand: false,
+      networkConfiguration: {
+        subnets: [...network.subnetIds],
+        securityGroups: [this.taskSecurityGroup.id],
+        assignPublicIp: false,
+      },
+      loadBalancer: [{ targetGroupArn: this.targetGroup.arn, containerName: ENVOY_CONTAINER_NAME, containerPort: listenerPort }],
+      dependsOn: [this.listener],
+    });
+  }
+}

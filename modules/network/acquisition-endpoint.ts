@@ -1,0 +1,99 @@
+/**
+ * The per-acquisition VPC (inside the parent org, in the proxy account) hosting the `execute-api`
+ * interface endpoint through which acquisition services reach the private API. Nothing else runs
+ * in this VPC; its endpoint admits HTTPS only from the acquisition CIDRs in the fleet file.
+ */
+import { Construct } from "constructs";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
+import { splitCidr } from "./subnets";
+
+export interface AcquisitionEndpointProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly cidr: string;
+  readonly availabilityZones: readonly string[];
+  /** CIDRs of acquisition workloads allowed to reach the endpoint on 443. */
+  readonly callerCidrs: readonly string[];
+}
+
+/**
+ * Endpoint policy: this endpoint can only be used to invoke the given API (by its execution ARN),
+ * so it is no general door into other private APIs.
+ */
+export function executeApiEndpointPolicy(apiExecutionArn: string): PolicyDocument {
+  return policyDocument({
+    Sid: "InvokeThisEnvironmentsApiOnly",
+    Effect: "Allow",
+    Principal: "*",
+    Action: "execute-api:Invoke",
+    Resource: `${apiExecutionArn}/*`,
+  });
+}
+
+export class AcquisitionEndpoint extends Construct {
+  public readonly vpc: Vpc;
+  public readonly subnets: Subnet[];
+  public readonly securityGroup: SecurityGroup;
+  public readonly endpoint: VpcEndpoint;
+
+  constructor(scope: Construct, id: string, props: AcquisitionEndpointProps) {
+    super(scope, id);
+    const name = (suffix: string) => ({ Name: `${props.namePrefix}-${suffix}` });
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: props.cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: name("acquisition"),
+    });
+    const cidrs = splitCidr(props.cidr, props.availabilityZones.length);
+    this.subnets = props.availabilityZones.map(
+      (az, i) =>
+        new Subnet(this, `endpoint-${az}`, {
+          vpcId: this.vpc.id,
+          availabilityZone: az,
+          cidrBlock: cidrs[i],
+          mapPublicIpOnLaunch: false,
+          tags: name(`endpoint-${az}`),
+        }),
+    );
+    this.securityGroup = new SecurityGroup(this, "execute-api", {
+      name: `${props.namePrefix}-execute-api`,
+      description: "execute-api endpoint: HTTPS from the acquisition's workload CIDRs only",
+      vpcId: this.vpc.id,
+      tags: name("execute-api"),
+    });
+    for (const cidr of props.callerCidrs) {
+      new VpcSecurityGroupIngressRule(this, `https-from-${cidr.replace(/[./]/g, "-")}`, {
+        securityGroupId: this.securityGroup.id,
+        description: `HTTPS from acquisition workloads ${cidr}`,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: cidr,
+      });
+    }
+    this.endpoint = new VpcEndpoint(this, "execute-api-endpoint", {
+      vpcId: this.vpc.id,
+      serviceName: `com.amazonaws.${props.region}.execute-api`,
+      vpcEndpointType: "Interface",
+      privateDnsEnabled: true,
+      subnetIds: this.subnets.map((s) => s.id),
+      securityGroupIds: [this.securityGroup.id],
+      tags: name("execute-api"),
+    });
+  }
+
+  /** Limit the endpoint to one API. A separate resource: the API's policy also names this endpoint. */
+  public restrictTo(apiExecutionArn: string): VpcEndpointPolicy {
+    return new VpcEndpointPolicy(this, "execute-api-endpoint-policy", {
+      vpcEndpointId: this.endpoint.id,
+      policy: renderPolicy(executeApiEndpointPolicy(apiExecutionArn)),
+    });
+  }
+}
