@@ -261,6 +261,7 @@ export class FarcarService extends Construct {
         image: props.envoyImage,
         essential: true,
         user: envoy.user,
+        readonlyRootFilesystem: true,
         command: [...envoy.command],
         environment: [...envoy.environment],
         portMappings: envoy.portMappings.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, name: p.name })),

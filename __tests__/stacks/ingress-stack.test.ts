@@ -1,0 +1,274 @@
+/**
+ * The inbound path of one environment: private API → VPC link → NLB → Fargate Farcar.
+ */
+import { Testing } from "cdktf";
+import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { TARGET_HEADER } from "../../envoy/bootstrap";
+import { targetGroupName } from "../../config/names";
+import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
+import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
+import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const example = synthFleetFile();
+const STACK = "afterpay-production-ingress";
+const tf = example.json(STACK);
+const synthText = Testing.synth(example.stacks.ingress.find((s) => s.node.id === STACK)!);
+const resources = (type: string): Record<string, Json> => tf.resource[type] ?? {};
+const env = example.fleet.environments.find((e) => e.key === "afterpay-production")!;
+/** Terraform reference to the one resource of `type` whose construct path contains `part`. */
+const ref = (type: string, part: string, attr: string): string => {
+  const ids = Object.keys(resources(type)).filter((id) => id.includes(part));
+  expect(ids).toHaveLength(1);
+  return `\${${type}.${ids[0]}.${attr}}`;
+};
+const ENDPOINT_ID = () => ref("aws_vpc_endpoint", "execute-api-endpoint", "id");
+const API = (attr: string) => ref("aws_api_gateway_rest_api", "api_", attr);
+
+describe("private REST API", () => {
+  test("is PRIVATE and bound to this environment's execute-api endpoint", () => {
+    expect(synthText).toHaveResourceWithProperties(ApiGatewayRestApi, {
+      endpoint_configuration: { types: ["PRIVATE"], vpc_endpoint_ids: [ENDPOINT_ID()] },
+    });
+  });
+
+  test("has /X/Z and /X/Z/{proxy+} exactly for the targets X may call, and nothing else", () => {
+    const paths = Object.values(resources("aws_api_gateway_resource")).map((r) => r.path_part);
+    const expected = env.inbound.flatMap((s) => [s.name, ...s.targets.flatMap((t) => [t.name, "{proxy+}"])]);
+    expect(paths.sort()).toEqual(expected.sort());
+    // checkout may call payments and ledger, not identity or risk
+    const ids = Object.keys(resources("aws_api_gateway_resource"));
+    expect(ids.filter((id) => id.includes("r-checkout-")).sort()).toEqual(
+      expect.arrayContaining([expect.stringContaining("r-checkout-payments"), expect.stringContaining("r-checkout-ledger")]),
+    );
+    expect(ids.some((id) => id.includes("r-checkout-identity") || id.includes("r-checkout-risk"))).toBe(false);
+  });
+
+  test("every method is ANY with AWS_IAM authorization", () => {
+    const methods = Object.values(resources("aws_api_gateway_method"));
+    expect(methods.length).toBe(env.inbound.reduce((n, s) => n + 2 * s.targets.length, 0));
+    for (const m of methods) {
+      expect(m.authorization).toBe("AWS_IAM");
+      expect(m.http_method).toBe("ANY");
+    }
+  });
+
+  test("every integration strips /X/Z and sets the target header from the route, not the caller", () => {
+    const integrations = Object.entries(resources("aws_api_gateway_integration"));
+    expect(integrations.length).toBe(Object.keys(resources("aws_api_gateway_method")).length);
+    for (const [id, integ] of integrations) {
+      expect(integ.type).toBe("HTTP_PROXY");
+      expect(integ.connection_type).toBe("VPC_LINK");
+      const [, service, target, proxy] = id.match(/^api_m-([a-z0-9-]+?)-(payments|ledger|identity|risk)(-proxy)?-integration/) ?? [];
+      expect(service).toBeDefined();
+      expect(integ.request_parameters[`integration.request.header.${TARGET_HEADER}`]).toBe(`'${target}'`);
+      if (proxy) {
+        expect(integ.uri).toMatch(/^http:\/\/\$\{aws_lb\.farcar-[a-z-]+_nlb_[A-F0-9]+\.dns_name\}:8080\/\{proxy\}$/);
+        expect(integ.request_parameters["integration.request.path.proxy"]).toBe("method.request.path.proxy");
+      } else {
+        expect(integ.uri).toMatch(/:8080\/$/);
+      }
+      // The integration goes to the caller's own Farcar (its VPC link).
+      expect(integ.connection_id).toContain(`farcar-${service}_vpc-link`);
+    }
+  });
+
+  test("the resource policy has one Allow per service naming exactly its roles and paths", () => {
+    const policy = JSON.parse(Object.values(resources("aws_api_gateway_rest_api_policy"))[0].policy);
+    const allows = policy.Statement.filter((s: Json) => s.Effect === "Allow");
+    expect(allows).toHaveLength(env.inbound.length);
+    for (const svc of env.inbound) {
+      const st = allows.find((s: Json) => s.Resource.every((r: string) => r.endsWith(`/${svc.name}/*`)));
+      expect(st.Principal.AWS).toEqual(svc.roleArns);
+      expect(st.Resource).toEqual(HTTP_METHODS.map((m) => `${API("execution_arn")}/production/${m}/${svc.name}/*`));
+    }
+  });
+
+  test("the resource policy denies other endpoints and the proxy account's own principals", () => {
+    const policy = JSON.parse(Object.values(resources("aws_api_gateway_rest_api_policy"))[0].policy);
+    const sid = (s: string) => policy.Statement.find((st: Json) => st.Sid === s);
+    expect(sid("DenyOutsideEnvironmentEndpoint")).toMatchObject({
+      Effect: "Deny",
+      Principal: "*",
+      Condition: { StringNotEquals: { "aws:SourceVpce": ENDPOINT_ID() } },
+    });
+    expect(sid("DenyProxyAccountPrincipals")).toMatchObject({
+      Effect: "Deny",
+      Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
+    });
+  });
+
+  test("a deployment is re-triggered by a change of routes, integrations or policy", () => {
+    const deployment = (yaml: string) =>
+      Object.values(synthFleet(fleetFromYaml(yaml)).json("afterpay-staging-ingress").resource.aws_api_gateway_deployment)[0] as Json;
+    const a = deployment(BASE_FLEET);
+    expect(a.triggers.policy).toMatch(/^\$\{sha1\(aws_api_gateway_rest_api_policy\.api_policy_[A-F0-9]+\.policy\)\}$/);
+    expect(a.triggers.integrations).toMatch(/^\$\{sha1\(jsonencode\(\[\[aws_api_gateway_integration\./);
+    expect(a.lifecycle.create_before_destroy).toBe(true);
+    const b = deployment(fleetWith(["targets: [ledger]", "targets: [ledger, payments]"]));
+    expect(b.triggers.routes).not.toEqual(a.triggers.routes);
+  });
+
+  test("the stage writes JSON access logs, has metrics and throttling", () => {
+    const stage = Object.values(resources("aws_api_gateway_stage"))[0];
+    expect(stage.stage_name).toBe("production");
+    expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({ userArn: "$context.identity.userArn", vpceId: "$context.identity.vpceId" });
+    const settings = Object.values(resources("aws_api_gateway_method_settings"))[0].settings;
+    expect(settings).toMatchObject({ metrics_enabled: true, throttling_rate_limit: 500, throttling_burst_limit: 1000 });
+    expect(resources("aws_api_gateway_account")).not.toEqual({});
+  });
+});
+
+describe("network", () => {
+  test("the proxy VPC has private subnets only and no internet gateway or NAT", () => {
+    expect(tf.resource.aws_internet_gateway).toBeUndefined();
+    expect(tf.resource.aws_nat_gateway).toBeUndefined();
+    expect(tf.resource.aws_eip).toBeUndefined();
+    for (const subnet of Object.values(resources("aws_subnet"))) expect(subnet.map_public_ip_on_launch).toBe(false);
+  });
+
+  test("has the interface endpoints a Farcar needs, the S3 gateway endpoint and the route to the mesh", () => {
+    const services = Object.values(resources("aws_vpc_endpoint")).map((e) => e.service_name.replace("com.amazonaws.us-east-1.", ""));
+    expect(services.sort()).toEqual(["acm-pca", "ecr.api", "ecr.dkr", "execute-api", "logs", "s3", "secretsmanager", "sts"]);
+    expect(Object.values(resources("aws_route")).map((r) => [r.destination_cidr_block, r.transit_gateway_id])).toEqual([
+      ["10.0.0.0/12", "tgw-0a1b2c3d4e5f60718"],
+    ]);
+  });
+
+  test("the execute-api endpoint has private DNS and admits 443 only from the acquisition CIDRs", () => {
+    expect(synthText).toHaveResourceWithProperties(VpcEndpoint, { service_name: "com.amazonaws.us-east-1.execute-api", private_dns_enabled: true });
+    const rules = Object.values(resources("aws_vpc_security_group_ingress_rule")).filter((r) =>
+      String(r.security_group_id).includes("acquisition-network"),
+    );
+    expect(rules.map((r) => [r.cidr_ipv4, r.from_port, r.to_port])).toEqual([["10.201.0.0/16", 443, 443]]);
+  });
+
+  test("the endpoint policy allows invoking this environment's API only", () => {
+    const policy = JSON.parse(Object.values(resources("aws_vpc_endpoint_policy"))[0].policy);
+    expect(policy.Statement).toEqual([
+      { Sid: "InvokeThisEnvironmentsApiOnly", Effect: "Allow", Principal: "*", Action: "execute-api:Invoke", Resource: `${API("execution_arn")}/*` },
+    ]);
+  });
+
+  test("no security group rule admits 0.0.0.0/0 or ::/0", () => {
+    for (const rule of Object.values(resources("aws_vpc_security_group_ingress_rule"))) {
+      expect(rule.cidr_ipv4).not.toBe("0.0.0.0/0");
+      expect(rule.cidr_ipv6).toBeUndefined();
+    }
+    expect(tf.resource.aws_security_group_rule).toBeUndefined();
+    for (const sg of Object.values(resources("aws_security_group"))) expect(sg.ingress).toBeUndefined();
+  });
+});
+
+describe("Farcar per inbound service", () => {
+  test("an internal cross-zone NLB with a security group that admits nothing", () => {
+    expect(synthText).toHaveResourceWithProperties(Lb, {
+      name: "fci-afterpay-production-checkout",
+      load_balancer_type: "network",
+      internal: true,
+      enable_cross_zone_load_balancing: true,
+      enforce_security_group_inbound_rules_on_private_link_traffic: "off",
+    });
+    const nlbSgIngress = Object.values(resources("aws_vpc_security_group_ingress_rule")).filter((r) => String(r.security_group_id).includes("_nlb-sg_"));
+    expect(nlbSgIngress).toEqual([]);
+  });
+
+  test("the task security group admits only the NLB's security group, on the listener and health ports", () => {
+    const taskIngress = Object.values(resources("aws_vpc_security_group_ingress_rule")).filter((r) => String(r.security_group_id).includes("farcar-checkout_task-sg"));
+    const nlbSg = ref("aws_security_group", "farcar-checkout_nlb-sg", "id");
+    expect(taskIngress.map((r) => [r.from_port, r.to_port, r.referenced_security_group_id]).sort()).toEqual([
+      [8080, 8080, nlbSg],
+      [8081, 8081, nlbSg],
+    ]);
+    expect(taskIngress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
+  });
+
+  test("the target group health-checks Envoy's health listener and drains longer than Envoy", () => {
+    const tg = Object.values(resources("aws_lb_target_group")).find((t) => t.name === targetGroupName("ingress", "afterpay", "production", "checkout"))!;
+    expect(tg.name.length).toBeLessThanOrEqual(32);
+    expect(tg).toMatchObject({ target_type: "ip", protocol: "TCP", port: 8080, deregistration_delay: "25" });
+    expect(tg.health_check).toMatchObject({ protocol: "HTTP", port: "8081", path: "/healthz" });
+  });
+
+  test("a Fargate service with ≥ 2 tasks, circuit breaker with rollback, private subnets, no public IP", () => {
+    expect(synthText).toHaveResourceWithProperties(EcsService, { name: "farcar-afterpay-production-in-checkout", desired_count: 3 });
+    const service = Object.values(resources("aws_ecs_service")).find((x) => x.name === "farcar-afterpay-production-in-checkout")!;
+    expect(service).toMatchObject({
+      launch_type: "FARGATE",
+      deployment_circuit_breaker: { enable: true, rollback: true },
+      network_configuration: { assign_public_ip: false },
+    });
+    expect(service.network_configuration.subnets).toHaveLength(3);
+    expect(service.network_configuration.subnets.every((id: string) => id.includes("proxy-network_private-"))).toBe(true);
+    expect(synthText).toHaveResourceWithProperties(EcsCluster, { setting: [{ name: "containerInsights", value: "enhanced" }] });
+  });
+
+  test("the task runs the identity sidecar first, then Envoy with the generated config", () => {
+    const task = Object.values(resources("aws_ecs_task_definition")).find((t) => t.family === "farcar-afterpay-production-in-checkout")!;
+    const containers = JSON.parse(task.container_definitions);
+    expect(containers.map((c: Json) => c.name)).toEqual(["farcar-identity", "envoy"]);
+    expect(containers[1].dependsOn).toEqual([{ containerName: "farcar-identity", condition: "HEALTHY" }]);
+    expect(containers[1].portMappings.map((p: Json) => p.containerPort)).toEqual([8080, 8081]);
+    expect(containers[0].environment).toEqual(
+      expect.arrayContaining([{ name: "FARCAR_SPIFFE_ID", value: "spiffe://block.example/acquisition/afterpay/production/checkout" }]),
+    );
+    expect(task).toMatchObject({ cpu: "1024", memory: "2048", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"] });
+  });
+
+  test("log groups have the configured retention", () => {
+    for (const lg of Object.values(resources("aws_cloudwatch_log_group"))) expect(lg.retention_in_days).toBe(365);
+  });
+});
+
+describe("outputs", () => {
+  test("an invoke URL and a caller identity policy per inbound service", () => {
+    expect(tf.output.invoke_urls.value.checkout).toBe(`https://${API("id")}-${ENDPOINT_ID()}.execute-api.us-east-1.amazonaws.com/production/checkout/`);
+    const policy = JSON.parse(tf.output.caller_identity_policies.value.disputes);
+    expect(policy.Statement[0]).toMatchObject({ Effect: "Allow", Action: "execute-api:Invoke" });
+    expect(policy.Statement[0].Resource).toHaveLength(HTTP_METHODS.length);
+    expect(policy.Statement[0].Resource.every((r: string) => r.endsWith("/production/" + r.split("/")[2] + "/disputes/*"))).toBe(true);
+  });
+});
+
+describe("stability", () => {
+  const base = synthFleet(fleetFromYaml(BASE_FLEET)).json("afterpay-staging-ingress");
+
+  test("synthesizing the same fleet twice moves nothing", () => {
+    expect(synthFleet(fleetFromYaml(BASE_FLEET)).json("afterpay-staging-ingress")).toEqual(base);
+  });
+
+  test("adding a service keeps every existing resource's address and configuration (only additions)", () => {
+    const grown = synthFleet(
+      fleetFromYaml(
+        BASE_FLEET + "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds-staging]\n            targets: [payments]\n",
+      ),
+    ).json("afterpay-staging-ingress");
+    // Resources whose content must reflect the new service: the policy gains a statement and a
+    // new deployment publishes the new routes.
+    const expectedChanges = new Set(["aws_api_gateway_rest_api_policy", "aws_api_gateway_deployment"]);
+    let added = 0;
+    for (const [type, byId] of Object.entries<Record<string, Json>>(grown.resource)) {
+      for (const [id, config] of Object.entries(byId)) {
+        const before = base.resource[type]?.[id];
+        if (!before) {
+          added++;
+          continue;
+        }
+        if (!expectedChanges.has(type)) expect({ [`${type}.${id}`]: config }).toEqual({ [`${type}.${id}`]: before });
+      }
+    }
+    for (const [type, byId] of Object.entries<Record<string, Json>>(base.resource)) {
+      for (const id of Object.keys(byId)) expect(grown.resource[type]?.[id]).toBeDefined();
+    }
+    expect(added).toBeGreaterThan(20);
+    const before = JSON.parse(Object.values<Json>(base.resource.aws_api_gateway_rest_api_policy)[0].policy).Statement;
+    const after = JSON.parse(Object.values<Json>(grown.resource.aws_api_gateway_rest_api_policy)[0].policy).Statement;
+    for (const st of before) expect(after).toContainEqual(st);
+    expect(after).toHaveLength(before.length + 1);
+  });
+});
