@@ -49,7 +49,8 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   const problems: FleetProblem[] = [];
   const add = (at: (string | number)[], message: string, received?: unknown) => problems.push(source.problem(at, message, { received }));
   /** A problem with a whole named entry: point at its key. */
-  const addAtKey = (at: (string | number)[], message: string) => problems.push(source.problem(at, message, { key: true }));
+  const addAtKey = (at: (string | number)[], message: string, received?: unknown) =>
+    problems.push(source.problem(at, message, { key: true, received }));
   if (!isObj(raw)) {
     if (raw !== undefined) add([], "the fleet file must be a YAML mapping with version, region, organization, mesh and acquisitions");
     else add([], "the fleet file is empty; start from examples/fleet.yaml");
@@ -69,8 +70,8 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   }
   // Tags AWS or Farcar own.
   for (const [key] of entries(raw.tags)) {
-    if (/^aws:/i.test(key)) add(["tags", key], 'tag keys starting with "aws:" are reserved by AWS; rename the tag', key);
-    if (/^farcar:/.test(key)) add(["tags", key], 'tag keys starting with "farcar:" are set by Farcar itself; rename the tag', key);
+    if (/^aws:/i.test(key)) addAtKey(["tags", key], 'tag keys starting with "aws:" are reserved by AWS; rename the tag', key);
+    if (/^farcar:/.test(key)) addAtKey(["tags", key], 'tag keys starting with "farcar:" are set by Farcar itself; rename the tag', key);
   }
   // Fargate task sizes.
   const checkTaskSize = (settings: unknown, at: (string | number)[]) => {

@@ -91,7 +91,7 @@ describe("fleet file errors", () => {
       [["        network:", "        netwrk: {}\n        network:"]],
       [`inline.yaml:18:9: ${ENV}.netwrk: unknown field "netwrk"; allowed here: proxyAccount, network, identity, farcar, egressProxyAccount, inbound, outbound`],
     ],
-    ["a missing required field", [["  trustDomain: block.example\n", ""]], ['inline.yaml:8:3: mesh.trustDomain: required field "trustDomain" is missing']],
+    ["a missing required field", [["  trustDomain: block.example\n", ""]], ['inline.yaml:8:3: mesh.trustDomain: required field "trustDomain" is missing — SPIFFE trust domain of the parent mesh; Farcar identities are minted in it.']],
     [
       "one role acting as two services",
       [["role/disputes-staging", "role/checkout-staging"]],
@@ -144,6 +144,24 @@ describe("fleet file errors", () => {
       expect.arrayContaining([
         expect.stringContaining(`${ENV}.inbound.checkout: its Farcar SPIFFE ID spiffe://block.example/checkout#afterpaystaging is the identity of mesh service "ledger"`),
       ]) as unknown as string[],
+    ],
+    [
+      "a Fargate task size that does not exist",
+      [["        network:", "        farcar: { cpu: 4096, memoryMiB: 1024 }\n        network:"]],
+      [`inline.yaml:18:41: ${ENV}.farcar.memoryMiB: is not a Fargate size for cpu 4096: 8192 to 30720 in steps of 1024 (got 1024)`],
+    ],
+    [
+      "a tag key reserved by AWS or Farcar",
+      [["tags: { cost-center: platform }", "tags: { aws:owner: me, farcar:stack: x }"]],
+      [
+        'inline.yaml:3:9: tags.aws:owner: tag keys starting with "aws:" are reserved by AWS; rename the tag (got "aws:owner")',
+        'inline.yaml:3:24: tags.farcar:stack: tag keys starting with "farcar:" are set by Farcar itself; rename the tag (got "farcar:stack")',
+      ],
+    ],
+    [
+      "a mesh port out of range",
+      [["payments.mesh.internal:8443", "payments.mesh.internal:98443"]],
+      ['inline.yaml:11:69: mesh.services.payments.address: port must be between 1 and 65535 (got "payments.mesh.internal:98443")'],
     ],
   ])("rejects %s", (_name, edits, expected) => {
     expect(problemsOf(fleetWith(...edits))).toEqual(expected);
