@@ -4,6 +4,7 @@
  */
 import type { App } from "cdktf";
 import type { Fleet } from "../config/fleet";
+import { enforceSecurityRules } from "../modules/rules/enforce";
 import { IngressStack } from "./ingress-stack";
 import { OrgStack } from "./org-stack";
 
@@ -15,5 +16,6 @@ export interface FleetStacks {
 export function buildFleet(app: App, fleet: Fleet): FleetStacks {
   const org = new OrgStack(app, { fleet });
   const ingress = fleet.environments.map((environment) => new IngressStack(app, { fleet, environment, org }));
+  enforceSecurityRules(app); // after every stack exists: help/security-rules.md
   return { org, ingress };
 }

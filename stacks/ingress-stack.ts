@@ -58,7 +58,8 @@ export class IngressStack extends ProxyStack {
       );
     }
 
-    this.images = new FarcarImages(this, "images", { envoyImage: env.farcar.image, identityImage: env.farcar.identityImage });
+    const knobs = this.knobs.values;
+    this.images = new FarcarImages(this, "images", { envoyImage: knobs.image, identityImage: knobs.identityImage });
     this.proxyVpc = new ProxyVpc(this, "proxy-network", {
       namePrefix: prefix,
       region: this.region,
@@ -138,11 +139,11 @@ export class IngressStack extends ProxyStack {
         identityImage: this.images.identityImage,
         taskPolicy: identity.taskPolicy,
         repositoryArns: this.images.repositoryArns,
-        cpu: env.farcar.cpu,
-        memoryMiB: env.farcar.memoryMiB,
+        cpu: knobs.cpu,
+        memoryMiB: knobs.memoryMiB,
         // No tasks until they can obtain an SVID (the acquisition CA's signing ceremony).
-        desiredCount: identity.ready ? env.farcar.desiredCount : 0,
-        logRetentionDays: env.farcar.logRetentionDays,
+        desiredCount: identity.ready ? knobs.desiredCount : 0,
+        logRetentionDays: knobs.logRetentionDays,
       });
       identity.restrictSecretTo(farcar.taskRole.arn);
       this.farcars[service.name] = { service, identity, farcar };
@@ -154,7 +155,7 @@ export class IngressStack extends ProxyStack {
       description: `Farcar ingress for ${env.acquisition}/${env.environment}: acquisition services into the mesh`,
       stageName: stage,
       vpcEndpointId,
-      logRetentionDays: env.farcar.logRetentionDays,
+      logRetentionDays: knobs.logRetentionDays,
       routes: env.inbound.map((s) => ({
         service: s.name,
         targets: s.targets.map((t) => t.name),

@@ -3,12 +3,13 @@
  * provider that assumes the access role in the proxy account with the fleet's default tags plus
  * `farcar:acquisition` / `farcar:environment`.
  */
-import { TerraformStack } from "cdktf";
+import { Fn, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Fleet, FleetEnvironment } from "../config/fleet";
 import { accessRoleArn, partitionOf, stackName, type StackKind } from "../config/names";
 import { configureBackend } from "./backend";
+import { FarcarKnobs } from "./knobs";
 import type { OrgStack } from "./org-stack";
 
 export interface ProxyStackProps {
@@ -28,6 +29,8 @@ export abstract class ProxyStack extends TerraformStack {
   public readonly region: string;
   public readonly fleet: Fleet;
   public readonly env: FleetEnvironment;
+  /** Deploy-time knobs (Terraform variables defaulting to the fleet's values). */
+  public readonly knobs: FarcarKnobs;
 
   constructor(scope: Construct, kind: StackKind, props: ProxyStackProps) {
     const name = stackName(props.environment.acquisition, props.environment.environment, kind);
@@ -38,6 +41,12 @@ export abstract class ProxyStack extends TerraformStack {
     this.region = props.fleet.region;
     this.partition = partitionOf(this.region);
     configureBackend(this, props.fleet, name);
+    this.knobs = new FarcarKnobs(this, "knobs", props.environment.farcar);
+    const farcarTags = {
+      "farcar:acquisition": props.environment.acquisition,
+      "farcar:environment": props.environment.environment,
+      "farcar:stack": name,
+    };
     this.provider = new AwsProvider(this, "aws", {
       region: this.region,
       assumeRole: [
@@ -46,16 +55,8 @@ export abstract class ProxyStack extends TerraformStack {
           sessionName: `farcar-${kind}`,
         },
       ],
-      defaultTags: [
-        {
-          tags: {
-            ...props.fleet.tags,
-            "farcar:acquisition": props.environment.acquisition,
-            "farcar:environment": props.environment.environment,
-            "farcar:stack": name,
-          },
-        },
-      ],
+      // extra_tags < fleet tags < farcar:* tags
+      defaultTags: [{ tags: Token.asStringMap(Fn.merge([this.knobs.values.extraTags, { ...props.fleet.tags }, farcarTags])) }],
     });
   }
 }

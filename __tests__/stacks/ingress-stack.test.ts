@@ -196,7 +196,8 @@ describe("Farcar per inbound service", () => {
   });
 
   test("a Fargate service with ≥ 2 tasks, circuit breaker with rollback, private subnets, no public IP", () => {
-    expect(synthText).toHaveResourceWithProperties(EcsService, { name: "farcar-afterpay-production-in-checkout", desired_count: 3 });
+    expect(synthText).toHaveResourceWithProperties(EcsService, { name: "farcar-afterpay-production-in-checkout", desired_count: "${var.desired_count}" });
+    expect(tf.variable.desired_count.default).toBe(3);
     const service = Object.values(resources("aws_ecs_service")).find((x) => x.name === "farcar-afterpay-production-in-checkout")!;
     expect(service).toMatchObject({
       launch_type: "FARGATE",
@@ -217,11 +218,14 @@ describe("Farcar per inbound service", () => {
     expect(containers[0].environment).toEqual(
       expect.arrayContaining([{ name: "FARCAR_SPIFFE_ID", value: "spiffe://block.example/acquisition/afterpay/production/checkout" }]),
     );
-    expect(task).toMatchObject({ cpu: "1024", memory: "2048", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"] });
+    expect(task).toMatchObject({ cpu: "${var.task_cpu}", memory: "${var.task_memory_mib}", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"] });
+    expect([tf.variable.task_cpu.default, tf.variable.task_memory_mib.default]).toEqual([1024, 2048]);
+    expect(containers[1].image).toMatch(/^\$\{local\.images_envoy_image_[A-F0-9]+\}$/);
   });
 
   test("log groups have the configured retention", () => {
-    for (const lg of Object.values(resources("aws_cloudwatch_log_group"))) expect(lg.retention_in_days).toBe(365);
+    for (const lg of Object.values(resources("aws_cloudwatch_log_group"))) expect(lg.retention_in_days).toBe("${var.log_retention_days}");
+    expect(tf.variable.log_retention_days.default).toBe(365);
   });
 });
 

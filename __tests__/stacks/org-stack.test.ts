@@ -61,12 +61,11 @@ describe("ingress stack provider", () => {
 
   test("tags every resource with the fleet tags plus acquisition and environment", () => {
     const tf = s.json("afterpay-production-ingress");
-    expect(tf.provider.aws[0].default_tags[0].tags).toEqual({
-      "cost-center": "platform",
-      owner: "platform-mesh",
-      "farcar:acquisition": "afterpay",
-      "farcar:environment": "production",
-      "farcar:stack": "afterpay-production-ingress",
-    });
+    // extra_tags (a deploy-time variable) < fleet tags < farcar:* tags
+    expect(tf.provider.aws[0].default_tags[0].tags).toBe(
+      '${merge(var.extra_tags, {"cost-center" = "platform", "owner" = "platform-mesh"}, ' +
+        '{"farcar:acquisition" = "afterpay", "farcar:environment" = "production", "farcar:stack" = "afterpay-production-ingress"})}',
+    );
+    expect(tf.variable.extra_tags).toMatchObject({ type: "map(string)", default: {} });
   });
 });

@@ -28,6 +28,7 @@ import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { SIDECAR_CONTAINER_NAME, sidecarContainerEnvironment, sidecarHealthCheck, type SidecarContainerInput } from "../../envoy/sidecar/container";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
 import { limitedName } from "../../config/names";
+import { numberArg } from "../terraform-values";
 import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "./policies";
 
 export const ENVOY_CONTAINER_NAME = "envoy";
@@ -276,8 +277,8 @@ export class FarcarService extends Construct {
       family: props.name,
       requiresCompatibilities: ["FARGATE"],
       networkMode: "awsvpc",
-      cpu: String(props.cpu),
-      memory: String(props.memoryMiB),
+      cpu: numberArg(props.cpu),
+      memory: numberArg(props.memoryMiB),
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,

@@ -2,17 +2,19 @@
  * ECR repositories for the Farcar images in a proxy account. Proxy VPCs have no internet access:
  * tasks pull through the ECR and S3 VPC endpoints. Tags are immutable, images scanned on push.
  */
+import { TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { FARCAR_IMAGE_TAG } from "../../config/fleet";
+import { unlessEmpty } from "../terraform-values";
 
 export const IMAGE_REPOSITORIES = { envoy: "farcar/envoy", identity: "farcar/identity" } as const;
 
 export interface FarcarImagesProps {
-  /** Envoy image to run. @default - farcar/envoy:FARCAR_IMAGE_TAG in this account's ECR */
-  readonly envoyImage?: string;
-  /** Identity sidecar image. @default - farcar/identity:FARCAR_IMAGE_TAG in this account's ECR */
-  readonly identityImage?: string;
+  /** Envoy image to run; "" = farcar/envoy:FARCAR_IMAGE_TAG in this account's ECR (may be a token). */
+  readonly envoyImage: string;
+  /** Identity sidecar image; "" = farcar/identity:FARCAR_IMAGE_TAG in this account's ECR (may be a token). */
+  readonly identityImage: string;
 }
 
 export class FarcarImages extends Construct {
@@ -32,8 +34,14 @@ export class FarcarImages extends Construct {
       });
     this.envoyRepository = repo(IMAGE_REPOSITORIES.envoy, "envoy");
     this.identityRepository = repo(IMAGE_REPOSITORIES.identity, "identity");
-    this.envoyImage = props.envoyImage ?? `${this.envoyRepository.repositoryUrl}:${FARCAR_IMAGE_TAG}`;
-    this.identityImage = props.identityImage ?? `${this.identityRepository.repositoryUrl}:${FARCAR_IMAGE_TAG}`;
+    // Locals, so the images can be embedded in JSON documents (container definitions) as plain
+    // references rather than expressions with quotes.
+    this.envoyImage = new TerraformLocal(this, "envoy_image", unlessEmpty(props.envoyImage, `${this.envoyRepository.repositoryUrl}:${FARCAR_IMAGE_TAG}`)).asString;
+    this.identityImage = new TerraformLocal(
+      this,
+      "identity_image",
+      unlessEmpty(props.identityImage, `${this.identityRepository.repositoryUrl}:${FARCAR_IMAGE_TAG}`),
+    ).asString;
   }
 
   public get repositoryArns(): string[] {

@@ -1,0 +1,84 @@
+/**
+ * Deploy-time knobs: Terraform variables every proxy stack declares, with the fleet file's values
+ * as defaults. `cdktf deploy` uses the defaults; an HCP Terraform workspace or a module consumer
+ * can override them without re-synthesizing. Names are part of the public contract: keep them.
+ */
+import { TerraformVariable, Token } from "cdktf";
+import { Construct } from "constructs";
+import type { FarcarSettings } from "../config/fleet";
+
+const FARGATE_CPU = [256, 512, 1024, 2048, 4096];
+const LOG_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export interface FarcarKnobValues {
+  /** Envoy image override; "" = the stack's own ECR repository. */
+  readonly image: string;
+  readonly identityImage: string;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  readonly logRetentionDays: number;
+  readonly extraTags: Record<string, string>;
+}
+
+export class FarcarKnobs extends Construct {
+  public readonly values: FarcarKnobValues;
+
+  constructor(scope: Construct, id: string, settings: FarcarSettings) {
+    super(scope, id);
+    const variable = (name: string, config: ConstructorParameters<typeof TerraformVariable>[2]) => {
+      const v = new TerraformVariable(this, name, config);
+      v.overrideLogicalId(name);
+      return v;
+    };
+    const image = variable("farcar_image", {
+      type: "string",
+      default: settings.image ?? "",
+      description: "Envoy Farcar container image; empty = farcar/envoy in this account's ECR at the Farcar release tag",
+    });
+    const identityImage = variable("identity_image", {
+      type: "string",
+      default: settings.identityImage ?? "",
+      description: "Identity sidecar container image; empty = farcar/identity in this account's ECR at the Farcar release tag",
+    });
+    const cpu = variable("task_cpu", {
+      type: "number",
+      default: settings.cpu,
+      description: "Fargate CPU units per Farcar task (256, 512, 1024, 2048 or 4096)",
+      validation: [{ condition: `\${contains(${JSON.stringify(FARGATE_CPU)}, var.task_cpu)}`, errorMessage: "task_cpu must be 256, 512, 1024, 2048 or 4096." }],
+    });
+    const memory = variable("task_memory_mib", {
+      type: "number",
+      default: settings.memoryMiB,
+      description: "Memory (MiB) per Farcar task; must be a Fargate size for task_cpu",
+    });
+    const count = variable("desired_count", {
+      type: "number",
+      default: settings.desiredCount,
+      description: "Farcar tasks per service, spread over the availability zones (at least 2)",
+      validation: [{ condition: "${var.desired_count >= 2}", errorMessage: "desired_count must be at least 2 so a Farcar survives the loss of one AZ." }],
+    });
+    const retention = variable("log_retention_days", {
+      type: "number",
+      default: settings.logRetentionDays,
+      description: "CloudWatch Logs retention (days) for Farcar and API access logs",
+      validation: [
+        { condition: `\${contains(${JSON.stringify(LOG_RETENTION)}, var.log_retention_days)}`, errorMessage: "log_retention_days must be a CloudWatch Logs retention value." },
+      ],
+    });
+    const tags = variable("extra_tags", {
+      type: "map(string)",
+      default: {},
+      description: "Tags added to every resource (fleet and farcar:* tags take precedence)",
+    });
+    this.values = {
+      image: image.stringValue,
+      identityImage: identityImage.stringValue,
+      cpu: cpu.numberValue,
+      memoryMiB: memory.numberValue,
+      desiredCount: count.numberValue,
+      logRetentionDays: retention.numberValue,
+      extraTags: Token.asStringMap(tags.value),
+    };
+  }
+}
