@@ -17,7 +17,7 @@ import { STATUS_FILE } from "../../envoy/sidecar/files";
 import { healthCommand } from "../../envoy/sidecar/main";
 import { PrivateCaSource } from "../../envoy/sidecar/private-ca";
 import { runSidecar } from "../../envoy/sidecar/run";
-import { checkHealth, readStatus } from "../../envoy/sidecar/status";
+import { checkHealth, readStatus, writeStatus } from "../../envoy/sidecar/status";
 import { CA_ARN_X, cleanup, FakeTime, HOUR, leftoverTempFiles, observingFs, silentLog, SPIFFE_X, SPIFFE_Y, tempDir } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
@@ -285,6 +285,9 @@ describe("privateCa loop", () => {
     try {
       expect(await healthCommand({ FARCAR_IDENTITY_DIR: dir, FARCAR_SPIFFE_ID: SPIFFE_X }, new Date(notAfter - 1))).toBe(0);
       expect(await healthCommand({ FARCAR_IDENTITY_DIR: dir, FARCAR_SPIFFE_ID: SPIFFE_X }, new Date(notAfter))).toBe(1);
+      // ... and a valid certificate is not enough when the sidecar itself reports a terminal state.
+      await writeStatus(dir, { ...(await readStatus(dir)), state: "failed" });
+      expect(await healthCommand({ FARCAR_IDENTITY_DIR: dir, FARCAR_SPIFFE_ID: SPIFFE_X }, new Date(notAfter - 1))).toBe(1);
     } finally {
       stdout.mockRestore();
       stderr.mockRestore();

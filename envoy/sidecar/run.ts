@@ -105,9 +105,6 @@ export async function runSidecar(rt: SidecarRuntime): Promise<number> {
     try {
       const next = await source.fetch(current);
       if (signal?.aborted) return stopped();
-      const hadError = lastError !== undefined;
-      failures = 0;
-      lastError = undefined;
       if (next) {
         await installKeyAndChain(dir, next, fs);
         if (!bundleInstalled) {
@@ -122,7 +119,10 @@ export async function runSidecar(rt: SidecarRuntime): Promise<number> {
           origin: next.origin,
         });
       }
+      const hadError = lastError !== undefined;
+      lastError = undefined;
       if (next || hadError) await writeStatus(dir, status("ready"), fs);
+      failures = 0; // only once everything, status included, went through: otherwise keep backing off
       wakeAt = source.nextCheck(current!, clock()).getTime();
     } catch (err) {
       if (signal?.aborted) return stopped();

@@ -1,0 +1,115 @@
+import { IDENTITY_DIR } from "../../envoy/identity-files";
+import { sidecarContainerEnvironment, sidecarHealthCheck, sidecarHealthCheckCommand, SIDECAR_ENTRYPOINT } from "../../envoy/sidecar/container";
+import { API_PASSTHROUGH_TEMPLATE_ARN, parseSidecarEnv, SIDECAR_ENV, SidecarConfigError, spiffeIdProblem } from "../../envoy/sidecar/env";
+import { main } from "../../envoy/sidecar/main";
+import { CA_ARN_X, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
+import { LocalCa } from "./support/local-ca";
+
+let bundle: string;
+beforeAll(async () => {
+  bundle = (await LocalCa.create("Mesh")).rootPem;
+});
+
+const privateCaEnv = (): Record<string, string> => ({
+  FARCAR_IDENTITY_SOURCE: "privateCa",
+  FARCAR_SPIFFE_ID: SPIFFE_X,
+  FARCAR_CA_ARN: CA_ARN_X,
+  FARCAR_TRUST_BUNDLE: bundle,
+});
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    parseSidecarEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SidecarConfigError);
+    return (err as SidecarConfigError).problems;
+  }
+  throw new Error("expected the environment to be rejected");
+}
+
+describe("parseSidecarEnv", () => {
+  it("applies the documented defaults in privateCa mode", () => {
+    expect(parseSidecarEnv(privateCaEnv())).toStrictEqual({
+      source: "privateCa",
+      spiffeId: SPIFFE_X,
+      trustBundlePem: bundle,
+      identityDir: IDENTITY_DIR,
+      region: "us-east-1", // from the CA ARN
+      startupTimeoutSeconds: 300,
+      caArn: CA_ARN_X,
+      templateArn: "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1",
+      certTtlHours: 24,
+      signingAlgorithm: "SHA256WITHECDSA",
+    });
+  });
+
+  it("parses secretsManager mode", () => {
+    const config = parseSidecarEnv({ FARCAR_IDENTITY_SOURCE: "secretsManager", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_TRUST_BUNDLE: bundle, FARCAR_SECRET_POLL_SECONDS: "30" });
+    expect(config).toMatchObject({ source: "secretsManager", secretId: SECRET_ARN_X, secretPollSeconds: 30, region: "us-east-1" });
+  });
+
+  it("rejects a TTL beyond the 7 days of a short-lived CA, and a non-integer TTL", () => {
+    expect(problems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "169" })).toEqual([expect.stringMatching(/FARCAR_CERT_TTL_HOURS=169 must be an integer between 1 and 168/)]);
+    expect(problems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "1.5" })).toHaveLength(1);
+    expect(parseSidecarEnv({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "168" })).toMatchObject({ certTtlHours: 168 });
+  });
+
+  it("lists every problem at once", () => {
+    const found = problems({ FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: "https://x", FARCAR_CA_ARN: "arn:aws:acm-pca:us-east-1:1:ca/x", FARCAR_TRUST_BUNDLE: "not pem", FARCAR_TEMPLATE_ARN: "arn:aws:acm-pca:::template/EndEntityCertificate/V1" });
+    expect(found).toEqual([
+      expect.stringMatching(/FARCAR_SPIFFE_ID=https:\/\/x is not a valid SPIFFE ID/),
+      expect.stringMatching(/FARCAR_TRUST_BUNDLE contains no PEM CERTIFICATE/),
+      expect.stringMatching(/FARCAR_CA_ARN=.* is not an ACM PCA certificate-authority ARN/),
+      expect.stringMatching(/FARCAR_TEMPLATE_ARN=.* must be an APIPassthrough/),
+      expect.stringMatching(/AWS_REGION is required/),
+    ]);
+  });
+
+  it("rejects an unknown source, variables of the other mode, and a region that is not the resource's", () => {
+    expect(problems({ ...privateCaEnv(), FARCAR_IDENTITY_SOURCE: "vault" })[0]).toMatch(/FARCAR_IDENTITY_SOURCE must be one of privateCa, secretsManager \(got 'vault'\)/);
+    expect(problems({ ...privateCaEnv(), FARCAR_SECRET_ID: SECRET_ARN_X })).toEqual([expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=privateCa/)]);
+    expect(problems({ ...privateCaEnv(), AWS_REGION: "eu-west-1" })).toEqual([expect.stringMatching(/differs from the region of the ARN/)]);
+  });
+
+  it("validates SPIFFE IDs per the SPIFFE-ID spec", () => {
+    expect(spiffeIdProblem(SPIFFE_X)).toBeUndefined();
+    for (const bad of ["spiffe://block.example", "spiffe://block.example/", "spiffe://Block.example/a", "spiffe://block.example/a//b", "spiffe://block.example/a/../b", "spiffe://block.example/a?b", "spiffe://u@block.example/a", "spiffe://block.example:8443/a"]) {
+      expect(spiffeIdProblem(bad)).toBeDefined();
+    }
+  });
+
+  it("main exits 2 with a clear message on an invalid environment", async () => {
+    const stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(await main([], { FARCAR_IDENTITY_SOURCE: "privateCa" })).toBe(2);
+      const written = stderr.mock.calls.map((c) => String(c[0])).join("");
+      expect(written).toMatch(/invalid identity sidecar configuration/);
+      expect(written).toMatch(/FARCAR_SPIFFE_ID is required/);
+      expect(await main(["frobnicate"], {})).toBe(2);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+});
+
+describe("container contract", () => {
+  it("health check runs the bundled program's health subcommand", () => {
+    expect(sidecarHealthCheckCommand()).toStrictEqual(["CMD", "node", SIDECAR_ENTRYPOINT, "health"]);
+    expect(sidecarHealthCheck()).toMatchObject({ command: sidecarHealthCheckCommand(), interval: 10, retries: 3 });
+  });
+
+  it.each([
+    { source: "privateCa" as const, caArn: CA_ARN_X, certTtlHours: 12 },
+    { source: "secretsManager" as const, secretArn: SECRET_ARN_X },
+  ])("the task-definition environment ($source) is exactly what the sidecar parses", (mode) => {
+    const { environment, secrets } = sidecarContainerEnvironment({ ...mode, spiffeId: SPIFFE_X, region: "us-east-1", trustBundleSecretArn: "arn:aws:secretsmanager:us-east-1:222222222222:secret:mesh-bundle-AbCdEf" });
+    const names = new Set<string>(Object.values(SIDECAR_ENV));
+    for (const { name } of [...environment, ...secrets]) expect(names).toContain(name);
+    expect(secrets).toStrictEqual([{ name: "FARCAR_TRUST_BUNDLE", valueFrom: "arn:aws:secretsmanager:us-east-1:222222222222:secret:mesh-bundle-AbCdEf" }]);
+    const env = Object.fromEntries(environment.map((e) => [e.name, e.value]));
+    const config = parseSidecarEnv({ ...env, FARCAR_TRUST_BUNDLE: bundle });
+    expect(config.source).toBe(mode.source);
+    expect(config.identityDir).toBe(IDENTITY_DIR);
+    if (config.source === "privateCa") expect(config).toMatchObject({ caArn: CA_ARN_X, templateArn: API_PASSTHROUGH_TEMPLATE_ARN, certTtlHours: 12 });
+  });
+});
