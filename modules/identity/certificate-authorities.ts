@@ -72,7 +72,7 @@ export class AcquisitionCa extends Construct {
       lifecycle: { preventDestroy: true },
     });
     this.caArn = this.ca.arn;
-    new TerraformOutput(this, "csr", {
+    new TerraformOutput(this, "acquisition_ca_csr", {
       staticId: true,
       value: this.ca.certificateSigningRequest,
       description: "CSR of the acquisition CA: have the parent's root sign it, then set identity.acquisitionCaCertificate",
