@@ -1,0 +1,35 @@
+/** The image and the task-definition helpers must agree (no Docker here: the Dockerfile is read as text). */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { IDENTITY_DIR } from "../../envoy/identity-files";
+import { ENVOY_CONTAINER_USER } from "../../envoy/render";
+import { SIDECAR_ENTRYPOINT, SIDECAR_USER } from "../../envoy/sidecar/container";
+
+const dockerfile = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dockerfile"), "utf8");
+const packageJson = JSON.parse(readFileSync(path.join(__dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
+
+describe("envoy/sidecar/Dockerfile", () => {
+  it("pins a Node 20 slim base image by exact version", () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m);
+  });
+
+  it("runs the bundle at SIDECAR_ENTRYPOINT as a non-root user equal to Envoy's", () => {
+    expect(dockerfile).toContain(`ENTRYPOINT ["node", "${SIDECAR_ENTRYPOINT}"]`);
+    expect(dockerfile).toContain(`--chmod=0444 /out/sidecar.js ${SIDECAR_ENTRYPOINT}`);
+    const [uid, gid] = SIDECAR_USER.split(":");
+    expect(dockerfile).toMatch(new RegExp(`^ARG FARCAR_UID=${uid}$`, "m"));
+    expect(dockerfile).toMatch(new RegExp(`^ARG FARCAR_GID=${gid}$`, "m"));
+    expect(dockerfile).toMatch(/^USER \$\{FARCAR_UID\}:\$\{FARCAR_GID\}$/m);
+    expect(SIDECAR_USER).toBe(ENVOY_CONTAINER_USER);
+  });
+
+  it("pre-creates IDENTITY_DIR owned by that user and declares it a VOLUME", () => {
+    expect(dockerfile).toContain(`-o "\${FARCAR_UID}" -g "\${FARCAR_GID}" ${IDENTITY_DIR}`);
+    expect(dockerfile).toContain(`VOLUME ["${IDENTITY_DIR}"]`);
+  });
+
+  it("builds with the build:sidecar script", () => {
+    expect(dockerfile).toContain("npm run --silent build:sidecar");
+    expect(packageJson.scripts["build:sidecar"]).toMatch(/^esbuild envoy\/sidecar\/main\.ts --bundle --platform=node --target=node20 .*--outfile=dist\/sidecar\/sidecar\.js$/);
+  });
+});
