@@ -5,12 +5,13 @@
  *   npx tsx bench/envoy-validate.ts [--fleet FILE] [--runs N]
  *   npm run bench:envoy
  *
- * Configs: one per inbound service of the fleet file (default examples/fleet.yaml) plus synthetic
- * services with 1, 5, 10 and 20 targets. For each: the first validation (cold code paths) and the
- * median of N further runs.
+ * Configs: one per inbound service of the fleet file (default examples/fleet.yaml), one egress
+ * bootstrap per outbound service (envoy/egress.ts), plus synthetic services with 1, 5, 10 and 20
+ * targets. For each: the first validation (cold code paths) and the median of N further runs.
  */
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import { farcarBootstrap, type EnvoyBootstrap, type FarcarEnvoyInput } from "../envoy/bootstrap";
+import { farcarEgressBootstrap } from "../envoy/egress";
 import { renderJson } from "../envoy/render";
 import { loadEnvoyApi, validateBootstrap } from "../envoy/validate";
 
@@ -62,10 +63,21 @@ function main(): void {
         }),
       ]),
     ),
+    ...fleet.environments.flatMap((env) =>
+      env.outbound.map((service): [string, EnvoyBootstrap] => [
+        `${env.key}-${service.name}-egress-${service.upstream.auth.kind}`,
+        farcarEgressBootstrap({
+          acquisition: env.acquisition,
+          environment: env.environment,
+          service: service.name,
+          upstream: service.upstream,
+        }),
+      ]),
+    ),
     ...[1, 5, 10, 20].map((n): [string, EnvoyBootstrap] => [`synthetic ${n} targets`, farcarBootstrap(synthetic(n))]),
   ];
 
-  console.log(`\n${"config".padEnd(42)} ${"bytes".padStart(7)} ${"first ms".padStart(9)} ${"median ms".padStart(10)}`);
+  console.log(`\n${"config".padEnd(50)} ${"bytes".padStart(7)} ${"first ms".padStart(9)} ${"median ms".padStart(10)}`);
   let total = 0;
   for (const [name, config] of configs) {
     let started = performance.now();
@@ -80,7 +92,7 @@ function main(): void {
     }
     total += first;
     const bytes = Buffer.byteLength(renderJson(config, { compact: true }));
-    console.log(`${name.padEnd(42)} ${String(bytes).padStart(7)} ${first.toFixed(2).padStart(9)} ${median(times).toFixed(3).padStart(10)}`);
+    console.log(`${name.padEnd(50)} ${String(bytes).padStart(7)} ${first.toFixed(2).padStart(9)} ${median(times).toFixed(3).padStart(10)}`);
   }
   console.log(`\nall ${configs.length} configs, first pass: ${total.toFixed(1)} ms; heap ${heapMiB()} MiB`);
 }

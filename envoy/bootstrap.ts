@@ -426,10 +426,18 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
 }
 
 /**
+ * The NLB health listener on `healthPort`, shared by the egress Farcar (envoy/egress.ts) so both
+ * directions answer health checks and drain the same way.
+ */
+export function farcarHealthListener(healthPort: number): ProtoJson {
+  return healthListener({ healthPort });
+}
+
+/**
  * The health listener: 200 on HEALTH_CHECK_PATH while serving, 503 once Envoy drains or is failed
  * through the admin API; 404 for any other path. Nothing here reaches a target.
  */
-function healthListener(s: Settings): ProtoJson {
+function healthListener(s: Pick<Settings, "healthPort">): ProtoJson {
   return {
     name: FARCAR_LISTENER_NAMES.health,
     address: socketAddress("0.0.0.0", s.healthPort),

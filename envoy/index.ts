@@ -8,3 +8,4 @@ export * from "./bootstrap";
 export * from "./render";
 export * from "./identity-files";
 export * from "./sds";
+export * from "./egress";

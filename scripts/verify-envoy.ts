@@ -8,15 +8,18 @@
  * Checks, and exits 1 on any error:
  *   - one bootstrap per inbound service of the fleet file (--fleet, else $FARCAR_CONFIG, else
  *     examples/fleet.yaml), exactly as the ingress stacks generate them;
+ *   - one egress bootstrap per outbound service of the fleet file (envoy/egress.ts: sigv4, mtls
+ *     and header kinds);
  *   - bootstraps for built-in sample inputs that exercise the non-default options;
- *   - the two file-based SDS documents the identity sidecar writes.
+ *   - the file-based SDS documents the identity sidecar writes (the header-credential one too).
  * With --out, also writes each bootstrap as YAML plus the SDS documents to DIR (for `docker run`,
  * see envoy/README.md).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
-import { farcarBootstrap, type FarcarEnvoyInput } from "../envoy/bootstrap";
+import { farcarBootstrap, type EnvoyBootstrap, type FarcarEnvoyInput } from "../envoy/bootstrap";
+import { EGRESS_IDENTITY_FILES, farcarEgressBootstrap, headerCredentialSdsDocument, type FarcarEgressInput } from "../envoy/egress";
 import { IDENTITY_FILES } from "../envoy/identity-files";
 import { renderYaml } from "../envoy/render";
 import { certificateSdsDocument, trustBundleSdsDocument } from "../envoy/sds";
@@ -57,6 +60,39 @@ const SAMPLE_INPUTS: readonly FarcarEnvoyInput[] = [
   },
 ];
 
+/** Egress inputs beyond the fleet file: the options the example fleet leaves at their defaults. */
+const SAMPLE_EGRESS_INPUTS: readonly FarcarEgressInput[] = [
+  {
+    acquisition: "sample",
+    environment: "test",
+    service: "sigv4-custom",
+    upstream: {
+      url: "https://api.sample.internal:4443/prod/v1",
+      auth: { kind: "sigv4", service: "execute-api", region: "ap-southeast-2", roleArn: "arn:aws:iam::123456789012:role/farcar-invoker" },
+    },
+    upstreamCa: "trustBundle",
+    upstreamProtocol: "http2",
+    listenerPort: 18080,
+    healthPort: 18081,
+    adminPort: 19901,
+    timeouts: { connectSec: 0.5, routeSec: 10, streamIdleSec: 15 },
+    retries: 0,
+    stripRequestHeaders: ["x-parent-caller"],
+  },
+  {
+    acquisition: "sample",
+    environment: "test",
+    service: "mtls-spiffe",
+    upstream: { url: "https://10.0.12.7:8443", auth: { kind: "mtls", serverSan: "spiffe://sample.example/ns/prod/sa/api" } },
+  },
+  {
+    acquisition: "sample",
+    environment: "test",
+    service: "bearer-http",
+    upstream: { url: "http://legacy.sample.internal:8080/api", auth: { kind: "header", name: "Authorization" } },
+  },
+];
+
 interface Checked {
   readonly name: string;
   readonly errors: readonly ValidationError[];
@@ -91,17 +127,42 @@ function fleetInputs(file: string): FarcarEnvoyInput[] {
   );
 }
 
+/** One egress Farcar input per outbound service of the fleet. */
+function fleetEgressInputs(file: string): FarcarEgressInput[] {
+  const fleet = loadFleet(file);
+  return fleet.environments.flatMap((env) =>
+    env.outbound.map((service) => ({
+      acquisition: env.acquisition,
+      environment: env.environment,
+      service: service.name,
+      upstream: service.upstream,
+    })),
+  );
+}
+
+/** Every bootstrap to check, named: ingress then egress, fleet then samples. */
+function bootstraps(fleetFile: string): Array<[string, EnvoyBootstrap]> {
+  return [
+    ...[...fleetInputs(fleetFile), ...SAMPLE_INPUTS].map((input): [string, EnvoyBootstrap] => [configName(input), farcarBootstrap(input)]),
+    ...[...fleetEgressInputs(fleetFile), ...SAMPLE_EGRESS_INPUTS].map((input): [string, EnvoyBootstrap] => [
+      `${configName(input)}-egress`,
+      farcarEgressBootstrap(input),
+    ]),
+  ];
+}
+
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
   const api = loadEnvoyApi();
   console.log(`Envoy API: ${api.fileCount} proto files loaded in ${api.loadMs.toFixed(0)} ms`);
 
-  const inputs = [...fleetInputs(args.fleet), ...SAMPLE_INPUTS];
+  const configs = bootstraps(args.fleet);
   const started = performance.now();
   const checked: Checked[] = [
-    ...inputs.map((input) => ({ name: configName(input), errors: validateBootstrap(farcarBootstrap(input)) })),
+    ...configs.map(([name, config]) => ({ name, errors: validateBootstrap(config) })),
     { name: `SDS ${IDENTITY_FILES.certificateSds}`, errors: validateSdsDocument(certificateSdsDocument()) },
     { name: `SDS ${IDENTITY_FILES.trustBundleSds}`, errors: validateSdsDocument(trustBundleSdsDocument()) },
+    { name: `SDS ${EGRESS_IDENTITY_FILES.headerCredentialSds}`, errors: validateSdsDocument(headerCredentialSdsDocument()) },
   ];
   const elapsed = performance.now() - started;
 
@@ -111,26 +172,27 @@ function main(): number {
   }
   const failed = checked.filter((c) => c.errors.length > 0).length;
   console.log(
-    `${checked.length - failed}/${checked.length} valid (${inputs.length} bootstraps from ${args.fleet} and samples), ` +
+    `${checked.length - failed}/${checked.length} valid (${configs.length} bootstraps from ${args.fleet} and samples), ` +
       `validated in ${elapsed.toFixed(1)} ms`,
   );
 
-  if (args.out) writeOut(args.out, inputs);
+  if (args.out) writeOut(args.out, configs);
   return failed === 0 ? 0 : 1;
 }
 
-function configName(input: FarcarEnvoyInput): string {
+function configName(input: { acquisition: string; environment: string; service: string }): string {
   return `${input.acquisition}-${input.environment}-${input.service}`;
 }
 
-function writeOut(dir: string, inputs: readonly FarcarEnvoyInput[]): void {
+function writeOut(dir: string, configs: ReadonlyArray<[string, EnvoyBootstrap]>): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const input of inputs) {
-    fs.writeFileSync(path.join(dir, `${configName(input)}.envoy.yaml`), renderYaml(farcarBootstrap(input)));
+  for (const [name, config] of configs) {
+    fs.writeFileSync(path.join(dir, `${name}.envoy.yaml`), renderYaml(config));
   }
   fs.writeFileSync(path.join(dir, IDENTITY_FILES.certificateSds), renderYaml(certificateSdsDocument()));
   fs.writeFileSync(path.join(dir, IDENTITY_FILES.trustBundleSds), renderYaml(trustBundleSdsDocument()));
-  console.log(`wrote ${inputs.length} bootstraps and 2 SDS documents to ${dir}`);
+  fs.writeFileSync(path.join(dir, EGRESS_IDENTITY_FILES.headerCredentialSds), renderYaml(headerCredentialSdsDocument()));
+  console.log(`wrote ${configs.length} bootstraps and 3 SDS documents to ${dir}`);
 }
 
 try {
