@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   ACMPCAClient,
@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { IDENTITY_FILES } from "../../envoy/identity-files";
 import { certificateSdsDocument, trustBundleSdsDocument } from "../../envoy/sds";
 import { API_PASSTHROUGH_TEMPLATE_ARN, PrivateCaConfig } from "../../envoy/sidecar/env";
-import { STATUS_FILE } from "../../envoy/sidecar/files";
+import { STATUS_FILE, TEMP_PREFIX } from "../../envoy/sidecar/files";
 import { healthCommand } from "../../envoy/sidecar/main";
 import { PrivateCaSource } from "../../envoy/sidecar/private-ca";
 import { runSidecar } from "../../envoy/sidecar/run";
@@ -160,6 +160,7 @@ describe("privateCa loop", () => {
     const controller = new AbortController();
     simulatePca({ onIssue: (n) => void (n === 2 && controller.abort()) });
     const observed = observingFs(dir);
+    writeFileSync(path.join(dir, `${TEMP_PREFIX}svid.pem.deadbeef`), "-----BEGIN CERT"); // left by a crashed run
     const code = await runSidecar({ config: config(dir), source: source(config(dir), controller.signal), clock: time.clock, sleep: time.sleep, fs: observed.fs, log: silentLog, signal: controller.signal });
     expect(code).toBe(0);
 

@@ -8,6 +8,7 @@
  * see a half-written key or chain.
  */
 import { promises as nodeFs, constants as fsConstants } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { stringify } from "yaml";
@@ -59,6 +60,13 @@ export async function atomicWriteFile(
     throw err;
   }
   await fsyncDir(dir, fs);
+}
+
+/** Removes temp files a crashed previous run of the sidecar may have left (Envoy ignores them anyway). */
+export async function removeStaleTempFiles(dir: string, fs: FsOps = nodeFsOps): Promise<void> {
+  for (const entry of await readdir(dir)) {
+    if (entry.startsWith(TEMP_PREFIX)) await fs.unlink(path.join(dir, entry)).catch(() => undefined);
+  }
 }
 
 async function fsyncDir(dir: string, fs: FsOps): Promise<void> {

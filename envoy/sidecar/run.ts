@@ -8,7 +8,7 @@
  */
 import { promises as nodeFs } from "node:fs";
 import type { SidecarConfig } from "./env";
-import { FsOps, installBundleAndSds, installKeyAndChain, nodeFsOps } from "./files";
+import { FsOps, installBundleAndSds, installKeyAndChain, nodeFsOps, removeStaleTempFiles } from "./files";
 import type { IdentitySource, Sleep } from "./source";
 import { SidecarState, SidecarStatus, writeStatus } from "./status";
 import type { Svid } from "./svid";
@@ -60,6 +60,7 @@ export async function runSidecar(rt: SidecarRuntime): Promise<number> {
   const dir = config.identityDir;
 
   await nodeFs.mkdir(dir, { recursive: true });
+  await removeStaleTempFiles(dir, fs);
   const startupDeadline = clock().getTime() + config.startupTimeoutSeconds * 1000;
   let current: Svid | undefined;
   let bundleInstalled = false;
