@@ -1,0 +1,15 @@
+export * from "./rule";
+export * from "./catalog";
+export * from "./suppressions";
+export * from "./check";
+export * from "./enforce";
+export * from "./policy-documents";
+export { apigwPrivateEndpoint } from "./apigw-private-endpoint";
+export { apigwIamAuthorization } from "./apigw-iam-authorization";
+export { apigwAccessLogs } from "./apigw-access-logs";
+export { iamNoWildcardPrincipal, isSpecificResource, namesSpecificResources } from "./iam-no-wildcard-principal";
+export { iamNoWildcardAction } from "./iam-no-wildcard-action";
+export { ec2NoOpenIngress, isAnywhere } from "./ec2-no-open-ingress";
+export { vpcNoPublicAccess } from "./vpc-no-public-access";
+export { nlbSecurityGroups } from "./nlb-security-groups";
+export { logsRetention } from "./logs-retention";
