@@ -23,6 +23,8 @@ function main(): void {
   const app = new App();
   try {
     buildFleet(app, fleet);
+    // Security rules run as Aspects during synth; a violation throws SynthError before any stack is written.
+    app.synth();
   } catch (err) {
     if (err instanceof SynthError) {
       process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.\n`);
@@ -30,7 +32,6 @@ function main(): void {
     }
     throw err;
   }
-  app.synth();
 }
 
 main();

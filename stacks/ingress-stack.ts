@@ -20,6 +20,8 @@ import { ApiGatewayLogging } from "../modules/private-api/account-logging";
 import { PrivateRestApi } from "../modules/private-api/private-rest-api";
 import { callerIdentityPolicy, measureResourcePolicy, privateApiResourcePolicy } from "../modules/private-api/resource-policy";
 import { SynthError } from "../config/errors";
+import { envoyContainerLaunch } from "../envoy/render";
+import { sidecarContainerEnvironment } from "../envoy/sidecar/container";
 import { ProxyStack, type ProxyStackProps } from "./proxy-stack";
 
 /** An inbound service's Farcar and identity. */
@@ -127,15 +129,15 @@ export class IngressStack extends ProxyStack {
           s3PrefixListId: this.proxyVpc.s3Endpoint.prefixListId,
           upstreams: service.targets.flatMap((t) => upstreamCidrs.map((cidr) => ({ cidr, port: t.port }))),
         },
-        envoy: {
+        envoy: envoyContainerLaunch({
           acquisition: env.acquisition,
           environment: env.environment,
           service: service.name,
           spiffeId: service.spiffeId,
           targets: service.targets.map((t) => ({ name: t.name, spiffeId: t.spiffeId, address: t.address })),
-        },
+        }),
         envoyImage: this.images.envoyImage,
-        identity: identity.sidecar,
+        sidecar: sidecarContainerEnvironment(identity.sidecar),
         identityImage: this.images.identityImage,
         taskPolicy: identity.taskPolicy,
         repositoryArns: this.images.repositoryArns,

@@ -22,10 +22,10 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { DRAIN_TIME_SEC, FARCAR_PORTS, HEALTH_CHECK_PATH, type FarcarEnvoyInput } from "../../envoy/bootstrap";
-import { envoyContainerLaunch } from "../../envoy/render";
+import { DRAIN_TIME_SEC, HEALTH_CHECK_PATH } from "../../envoy/bootstrap";
+import type { EnvoyContainerLaunch } from "../../envoy/render";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
-import { SIDECAR_CONTAINER_NAME, sidecarContainerEnvironment, sidecarHealthCheck, type SidecarContainerInput } from "../../envoy/sidecar/container";
+import { SIDECAR_CONTAINER_NAME, sidecarHealthCheck, type SidecarContainerEnvironment } from "../../envoy/sidecar/container";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
 import { limitedName } from "../../config/names";
 import { numberArg } from "../terraform-values";
@@ -56,14 +56,22 @@ export interface FarcarServiceProps {
   readonly accountId: string;
   readonly clusterArn: string;
   readonly network: FarcarNetwork;
-  /** The Envoy configuration this Farcar runs. */
-  readonly envoy: FarcarEnvoyInput;
+  /** How the Envoy container runs: bootstrap, command, ports (envoyContainerLaunch / egressContainerLaunch). */
+  readonly envoy: EnvoyContainerLaunch;
   readonly envoyImage: string;
-  /** Identity sidecar: how it gets the SVID. */
-  readonly identity: SidecarContainerInput;
+  /**
+   * The identity sidecar's environment and injected secrets.
+   * @default - no sidecar (an egress Farcar that signs with its task role needs none)
+   */
+  readonly sidecar?: SidecarContainerEnvironment;
   readonly identityImage: string;
-  /** Identity permissions of the task role (issue from its own CA, or read its own secret). */
-  readonly taskPolicy: PolicyDocument;
+  /**
+   * Permissions of the task role (issue from its own CA, read its own secrets, assume a role).
+   * @default - none: the task role has no policy
+   */
+  readonly taskPolicy?: PolicyDocument;
+  /** Extra environment for the Envoy container (e.g. the credentials endpoint of an egress Farcar). */
+  readonly envoyEnvironment?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   /** ECR repositories the images come from (execution role may pull only these). */
   readonly repositoryArns: readonly string[];
   readonly cpu: number;
@@ -89,8 +97,14 @@ export class FarcarService extends Construct {
 
   constructor(scope: Construct, id: string, props: FarcarServiceProps) {
     super(scope, id);
-    const listenerPort = props.envoy.listenerPort ?? FARCAR_PORTS.listener;
-    const healthPort = props.envoy.healthPort ?? FARCAR_PORTS.health;
+    const envoy = props.envoy;
+    const port = (name: string) => {
+      const mapping = envoy.portMappings.find((p) => p.name === name);
+      if (!mapping) throw new Error(`${props.name}: the Envoy launch has no "${name}" port`);
+      return mapping.containerPort;
+    };
+    const listenerPort = port("traffic");
+    const healthPort = port("health");
     const { network } = props;
 
     // --- security groups -------------------------------------------------------------------
@@ -222,7 +236,7 @@ export class FarcarService extends Construct {
         farcarExecutionPolicy({
           repositoryArns: props.repositoryArns,
           logGroupArn: this.logGroup.arn,
-          secretArns: [props.identity.trustBundleSecretArn],
+          secretArns: (props.sidecar?.secrets ?? []).map((s) => s.valueFrom),
         }),
       ),
     });
@@ -231,48 +245,51 @@ export class FarcarService extends Construct {
       description: `Identity of the ${props.name} task: obtain its own SVID only`,
       assumeRolePolicy: trust,
     });
-    new IamRolePolicy(this, "task-policy", {
-      role: this.taskRole.name,
-      name: "farcar-identity",
-      policy: renderPolicy(props.taskPolicy),
-    });
+    if (props.taskPolicy) {
+      new IamRolePolicy(this, "task-policy", {
+        role: this.taskRole.name,
+        name: "farcar-identity",
+        policy: renderPolicy(props.taskPolicy),
+      });
+    }
 
     // --- task definition and service -----------------------------------------------------------
-    const envoy = envoyContainerLaunch(props.envoy);
-    const sidecarEnv = sidecarContainerEnvironment(props.identity);
     const logConfiguration = (prefix: string) => ({
       logDriver: "awslogs",
       options: { "awslogs-group": this.logGroup.name, "awslogs-region": props.region, "awslogs-stream-prefix": prefix },
     });
-    const containers = [
-      {
-        name: SIDECAR_CONTAINER_NAME,
-        image: props.identityImage,
-        essential: true,
-        user: envoy.user,
-        readonlyRootFilesystem: true,
-        environment: sidecarEnv.environment,
-        secrets: sidecarEnv.secrets,
-        healthCheck: sidecarHealthCheck(),
-        mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: false }],
-        logConfiguration: logConfiguration("identity"),
-      },
-      {
-        name: ENVOY_CONTAINER_NAME,
-        image: props.envoyImage,
-        essential: true,
-        user: envoy.user,
-        readonlyRootFilesystem: true,
-        command: [...envoy.command],
-        environment: [...envoy.environment],
-        portMappings: envoy.portMappings.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, name: p.name })),
-        stopTimeout: envoy.stopTimeoutSec,
-        dependsOn: [{ containerName: SIDECAR_CONTAINER_NAME, condition: "HEALTHY" }],
-        mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: true }],
-        ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
-        logConfiguration: logConfiguration("envoy"),
-      },
-    ];
+    const sidecar = props.sidecar && {
+      name: SIDECAR_CONTAINER_NAME,
+      image: props.identityImage,
+      essential: true,
+      user: envoy.user,
+      readonlyRootFilesystem: true,
+      environment: props.sidecar.environment,
+      secrets: props.sidecar.secrets,
+      healthCheck: sidecarHealthCheck(),
+      mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: false }],
+      logConfiguration: logConfiguration("identity"),
+    };
+    const envoyContainer = {
+      name: ENVOY_CONTAINER_NAME,
+      image: props.envoyImage,
+      essential: true,
+      user: envoy.user,
+      readonlyRootFilesystem: true,
+      command: [...envoy.command],
+      environment: [...envoy.environment, ...(props.envoyEnvironment ?? [])],
+      portMappings: envoy.portMappings.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, name: p.name })),
+      stopTimeout: envoy.stopTimeoutSec,
+      ...(sidecar
+        ? {
+            dependsOn: [{ containerName: SIDECAR_CONTAINER_NAME, condition: "HEALTHY" }],
+            mountPoints: [{ sourceVolume: IDENTITY_VOLUME, containerPath: IDENTITY_DIR, readOnly: true }],
+          }
+        : {}),
+      ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
+      logConfiguration: logConfiguration("envoy"),
+    };
+    const containers = sidecar ? [sidecar, envoyContainer] : [envoyContainer];
     this.taskDefinition = new EcsTaskDefinition(this, "task", {
       family: props.name,
       requiresCompatibilities: ["FARGATE"],
@@ -282,7 +299,7 @@ export class FarcarService extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
-      volume: [{ name: IDENTITY_VOLUME }],
+      volume: sidecar ? [{ name: IDENTITY_VOLUME }] : undefined,
       containerDefinitions: JSON.stringify(containers),
     });
     this.service = new EcsService(this, "service", {
