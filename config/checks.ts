@@ -257,6 +257,28 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       if (outbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
         addAtKey(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (VPC links per account)`);
       }
+      const egressNetwork = isObj(env.egressNetwork) ? env.egressNetwork : {};
+      const egressProxy =
+        typeof egressNetwork.proxyVpcCidr === "string" ? parseCidr(add, at("egressNetwork", "proxyVpcCidr"), egressNetwork.proxyVpcCidr, true) : undefined;
+      const egressCaller =
+        typeof egressNetwork.callerVpcCidr === "string" ? parseCidr(add, at("egressNetwork", "callerVpcCidr"), egressNetwork.callerVpcCidr, true) : undefined;
+      if (egressProxy && egressCaller && overlaps(egressProxy, egressCaller)) {
+        add(at("egressNetwork", "callerVpcCidr"), `overlaps egressNetwork.proxyVpcCidr ${egressProxy.text}; use disjoint ranges`, egressCaller.text);
+      }
+      for (const [i, c] of strings(egressNetwork.callerCidrs)) {
+        const parsed = parseCidr(add, at("egressNetwork", "callerCidrs", i), c);
+        if (parsed && parsed.range[1] === 0) add(parsed.at, "would admit the whole internet to the egress execute-api endpoint; list the parent's workload CIDRs", c);
+      }
+      if (isObj(egressNetwork.upstreamRouting)) {
+        for (const [i, c] of strings(egressNetwork.upstreamRouting.cidrs)) parseCidr(add, at("egressNetwork", "upstreamRouting", "cidrs", i), c);
+      }
+      if (isObj(env.egressProxyAccount) && typeof env.egressProxyAccount.id === "string") {
+        const id = env.egressProxyAccount.id;
+        if (id === managementAccountId) add(at("egressProxyAccount", "id"), "must be an account of the acquisition's organization, not the parent's management account", id);
+        const prev = accountIds.get(id);
+        if (prev) add(at("egressProxyAccount", "id"), `already used by ${prev}; one proxy account per direction and environment`, id);
+        accountIds.set(id, `${where} (egress)`);
+      }
       for (const [svcName, svc] of outbound) {
         if (!isObj(svc) || !isObj(svc.upstream)) continue;
         const auth = svc.upstream.auth;
@@ -265,8 +287,11 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           if (kinds.length !== 1) {
             add(at("outbound", svcName, "upstream", "auth"), `needs exactly one of sigv4, mtls, header${kinds.length ? ` (found ${kinds.join(", ")})` : ""}`);
           }
-          if (isObj(auth.mtls) && typeof auth.mtls.caBundle === "string") {
-            checkPemFile(add, at("outbound", svcName, "upstream", "auth", "mtls", "caBundle"), auth.mtls.caBundle, dir);
+          for (const kind of ["mtls", "sigv4", "header"]) {
+            const block = auth[kind];
+            if (isObj(block) && typeof block.caBundle === "string") {
+              checkPemFile(add, at("outbound", svcName, "upstream", "auth", kind, "caBundle"), block.caBundle, dir);
+            }
           }
         }
         const seen = new Set<string>();

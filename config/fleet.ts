@@ -50,9 +50,16 @@ export interface InboundService {
 }
 
 export type UpstreamAuth =
-  | { readonly kind: "sigv4"; readonly service: string; readonly region: string; readonly roleArn?: string }
+  | {
+      readonly kind: "sigv4";
+      readonly service: string;
+      readonly region: string;
+      readonly roleArn?: string;
+      /** CA bundle (PEM) for the upstream's TLS certificate; absent = public CAs. */
+      readonly caBundlePem?: string;
+    }
   | { readonly kind: "mtls"; readonly caBundlePem: string; readonly caBundlePath: string; readonly serverSan?: string }
-  | { readonly kind: "header"; readonly name: string };
+  | { readonly kind: "header"; readonly name: string; readonly caBundlePem?: string };
 
 export interface OutboundService {
   readonly name: string;
@@ -68,6 +75,18 @@ export interface FleetEnvironment {
   /** Created accounts have `email`; adopted ones `id`. */
   readonly proxyAccount: { readonly id?: string; readonly email?: string; readonly name: string };
   readonly egressProxyAccountId?: string;
+  /** Egress side (present when the environment has outbound services). */
+  readonly egress?: {
+    readonly accountId: string;
+    readonly accessRoleName: string;
+    readonly network: {
+      readonly availabilityZones: readonly string[];
+      readonly proxyVpcCidr: string;
+      readonly callerVpcCidr: string;
+      readonly callerCidrs: readonly string[];
+      readonly upstreamRouting?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+    };
+  };
   readonly network: {
     readonly availabilityZones: readonly string[];
     readonly proxyVpcCidr: string;

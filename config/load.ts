@@ -236,6 +236,20 @@ function resolve(input: FleetInput, file: string): Fleet {
           name: env.proxyAccount.name ?? `farcar-${acquisition}-${environment}`,
         },
         egressProxyAccountId: env.egressProxyAccount?.id,
+        egress:
+          env.egressProxyAccount && Object.keys(env.outbound ?? {}).length
+            ? {
+                accountId: env.egressProxyAccount.id,
+                accessRoleName: env.egressProxyAccount.accessRoleName ?? DEFAULT_ACCESS_ROLE,
+                network: {
+                  availabilityZones: env.network.availabilityZones,
+                  proxyVpcCidr: env.egressNetwork?.proxyVpcCidr ?? env.network.proxyVpcCidr,
+                  callerVpcCidr: env.egressNetwork?.callerVpcCidr ?? env.network.acquisitionVpcCidr,
+                  callerCidrs: env.egressNetwork?.callerCidrs ?? [env.egressNetwork?.callerVpcCidr ?? env.network.acquisitionVpcCidr],
+                  upstreamRouting: env.egressNetwork?.upstreamRouting,
+                },
+              }
+            : undefined,
         network: {
           availabilityZones: env.network.availabilityZones,
           proxyVpcCidr: env.network.proxyVpcCidr,
@@ -305,12 +319,16 @@ function resolve(input: FleetInput, file: string): Fleet {
 function resolveAuth(auth: FleetInput["acquisitions"][string]["environments"][string]["outbound"] extends infer O
   ? O extends Record<string, { upstream: { auth: infer A } }> ? A : never
   : never, dir: string): UpstreamAuth {
-  if (auth.sigv4) return { kind: "sigv4", ...auth.sigv4 };
+  const pem = (file: string | undefined) => (file ? readFileSync(path.resolve(dir, file), "utf8") : undefined);
+  if (auth.sigv4) {
+    const { caBundle, ...sigv4 } = auth.sigv4;
+    return { kind: "sigv4", ...sigv4, caBundlePem: pem(caBundle) };
+  }
   if (auth.mtls) {
     const caBundlePath = path.resolve(dir, auth.mtls.caBundle);
     return { kind: "mtls", caBundlePath, caBundlePem: readFileSync(caBundlePath, "utf8"), serverSan: auth.mtls.serverSan };
   }
-  return { kind: "header", name: auth.header!.name };
+  return { kind: "header", name: auth.header!.name, caBundlePem: pem(auth.header!.caBundle) };
 }
 
 export function splitAddress(address: string): [string, number] {

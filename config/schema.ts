@@ -168,6 +168,11 @@ const sigv4Auth = z.strictObject({
     .describe("SigV4 signing name of the acquisition's API, e.g. execute-api."),
   region: z.string().regex(REGION, { message: "expected an AWS region such as ap-southeast-2" }).describe("Region the acquisition's API signs for."),
   roleArn: roleArn.optional().describe("Role in the acquisition's account the Farcar assumes before signing. @default the task role"),
+  caBundle: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM path (relative to the fleet file) of the CA that signs the upstream's TLS certificate. @default the image's public CA bundle"),
 });
 const mtlsAuth = z.strictObject({
   caBundle: z.string().min(1).describe("PEM path (relative to the fleet file) of the acquisition CA that signs the upstream."),
@@ -178,6 +183,11 @@ const headerAuth = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, { message: "expected an HTTP header name such as x-api-key" })
     .describe("Header that carries the credential; its value is read from the service's Secrets Manager secret."),
+  caBundle: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM path (relative to the fleet file) of the CA that signs the upstream's TLS certificate. @default the image's public CA bundle"),
 });
 
 const upstreamAuth = z
@@ -212,9 +222,37 @@ const environment = z
     identity: identity.optional(),
     farcar: farcarSettings.optional(),
     egressProxyAccount: z
-      .strictObject({ id: accountId.describe("Account ID (12 digits, quoted).") })
+      .strictObject({
+        id: accountId.describe("Account ID (12 digits, quoted)."),
+        accessRoleName: z
+          .string()
+          .regex(/^[\w+=,.@-]{1,64}$/)
+          .optional()
+          .describe("Role the egress stack assumes in this account (it lives in the acquisition's organization). @default OrganizationAccountAccessRole"),
+      })
       .optional()
       .describe("Proxy account in the acquisition's organization for egress. Required when `outbound` is set."),
+    egressNetwork: z
+      .strictObject({
+        proxyVpcCidr: cidr.optional().describe("CIDR of the egress proxy VPC (NLBs, Farcars, endpoints). @default network.proxyVpcCidr (another account)"),
+        callerVpcCidr: cidr
+          .optional()
+          .describe("CIDR of the VPC hosting the execute-api endpoint parent callers use. @default network.acquisitionVpcCidr (another account)"),
+        callerCidrs: z
+          .array(cidr)
+          .min(1)
+          .optional()
+          .describe("CIDRs of parent workloads allowed to reach that endpoint on 443. @default [callerVpcCidr]"),
+        upstreamRouting: z
+          .strictObject({
+            transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, { message: "expected a transit gateway ID such as tgw-0123456789abcdef0" }),
+            cidrs: z.array(cidr).min(1).describe("Acquisition CIDRs routed through the transit gateway; egress Farcars may connect only there."),
+          })
+          .optional()
+          .describe("Route from the egress proxy VPC to the acquisition's services. @default none"),
+      })
+      .optional()
+      .describe("Network of the egress proxy account; same availability zones as `network`. @default the layout of `network`"),
     inbound: z.record(name("an inbound service name"), inboundService).optional().describe("@default {}"),
     outbound: z.record(name("an outbound service name"), outboundService).optional().describe("@default {}"),
   })

@@ -37,7 +37,13 @@ export abstract class ProxyStack extends TerraformStack {
     super(scope, name);
     this.fleet = props.fleet;
     this.env = props.environment;
-    this.accountId = props.environment.proxyAccount.id ?? props.org.accountIdFor(this, props.environment);
+    // Ingress: the parent-org proxy account (adopted by id, or created by the org stack).
+    // Egress: the proxy account in the acquisition's organization (always adopted by id).
+    const egress = props.environment.egress;
+    if (kind === "egress" && !egress) throw new Error(`${name}: the environment has no egress side`);
+    this.accountId =
+      kind === "egress" ? egress!.accountId : (props.environment.proxyAccount.id ?? props.org.accountIdFor(this, props.environment));
+    const accessRole = kind === "egress" ? egress!.accessRoleName : props.fleet.organization.accountAccessRoleName;
     this.region = props.fleet.region;
     this.partition = partitionOf(this.region);
     configureBackend(this, props.fleet, name);
@@ -51,7 +57,7 @@ export abstract class ProxyStack extends TerraformStack {
       region: this.region,
       assumeRole: [
         {
-          roleArn: accessRoleArn(this.partition, this.accountId, props.fleet.organization.accountAccessRoleName),
+          roleArn: accessRoleArn(this.partition, this.accountId, accessRole),
           sessionName: `farcar-${kind}`,
         },
       ],

@@ -118,6 +118,10 @@ acquisitions:
     const cloud = load("terraformCloud: { organization: acme }\n");
     const s3 = load("s3Backend: { bucket: acme-terraform-state }\n");
     const env = cloud.environments[0];
+    const withEgress = load(
+      '        egressProxyAccount: { id: "444444444444" }\n' +
+        "        outbound:\n          risk: { callerRoleArns: [arn:aws:iam::111111111111:role/fraud], upstream: { url: https://risk.example, auth: { header: { name: x-api-key } } } }\n",
+    ).environments[0];
     const ENV = "acquisitions.*.environments.*";
     const applied: Record<string, unknown> = {
       "organization.accountAccessRoleName": cloud.organization.accountAccessRoleName,
@@ -127,6 +131,7 @@ acquisitions:
       "s3Backend.keyPrefix": s3.s3Backend?.keyPrefix,
       [`${ENV}.identity.source`]: env.identity.source,
       [`${ENV}.identity.certificateTtlHours`]: env.identity.certificateTtlHours,
+      [`${ENV}.egressProxyAccount.accessRoleName`]: withEgress.egress?.accessRoleName,
     };
     for (const level of ["farcar", `${ENV}.farcar`]) {
       for (const knob of ["cpu", "memoryMiB", "desiredCount", "logRetentionDays"] as const) applied[`${level}.${knob}`] = env.farcar[knob];

@@ -14,7 +14,7 @@ import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanag
 import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
 import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "../../modules/farcar-service/policies";
 import { renderPolicy } from "../../modules/iam/policy-document";
-import { svidSecretResourcePolicy } from "../../modules/identity/service-identity";
+import { secretReadableOnlyBy } from "../../modules/identity/service-identity";
 import { executeApiEndpointPolicy } from "../../modules/network/acquisition-endpoint";
 import { privateApiResourcePolicy } from "../../modules/private-api/resource-policy";
 import { iamNoWildcardAction } from "../../modules/rules/iam-no-wildcard-action";
@@ -129,7 +129,7 @@ describe("FC-IAM-WILDCARD-PRINCIPAL", () => {
       (stack) =>
         new SecretsmanagerSecretPolicy(stack, "svid-policy", {
           secretArn: "arn:aws:secretsmanager:us-east-1:222222222222:secret:svid",
-          policy: renderPolicy(svidSecretResourcePolicy("arn:aws:iam::222222222222:role/task")),
+          policy: renderPolicy(secretReadableOnlyBy("arn:aws:iam::222222222222:role/task")),
         })
     );
     expect(result).toEqual(compliant);

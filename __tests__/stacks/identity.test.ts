@@ -126,7 +126,7 @@ describe("secretsManager", () => {
     const [, secretPolicy] = one(tf, "aws_secretsmanager_secret_policy", "identity-payouts");
     expect(JSON.parse(secretPolicy.policy).Statement).toEqual([
       {
-        Sid: "OnlyThisFarcarReadsItsSvid",
+        Sid: "OnlyItsFarcarReadsThisSecret",
         Effect: "Deny",
         Principal: "*",
         Action: "secretsmanager:GetSecretValue",

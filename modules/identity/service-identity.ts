@@ -107,15 +107,15 @@ export class ServiceIdentity extends Construct {
     new SecretsmanagerSecretPolicy(this, "svid-policy", {
       secretArn: this.secret.arn,
       blockPublicPolicy: true,
-      policy: renderPolicy(svidSecretResourcePolicy(taskRoleArn)),
+      policy: renderPolicy(secretReadableOnlyBy(taskRoleArn)),
     });
   }
 }
 
-/** Resource policy of a Farcar's SVID secret: nobody but its task role reads the key. */
-export function svidSecretResourcePolicy(taskRoleArn: string): PolicyDocument {
+/** Resource policy of a Farcar's credential secret (SVID, client certificate, header): nobody but its task role reads it. */
+export function secretReadableOnlyBy(taskRoleArn: string): PolicyDocument {
   return policyDocument({
-    Sid: "OnlyThisFarcarReadsItsSvid",
+    Sid: "OnlyItsFarcarReadsThisSecret",
     Effect: "Deny",
     Principal: "*",
     Action: "secretsmanager:GetSecretValue",

@@ -20,10 +20,15 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { API_GATEWAY_INTEGRATION_TIMEOUT_SEC, TARGET_HEADER } from "../../envoy/bootstrap";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
 
-/** One route family: caller service → target, integrated with the service's NLB. */
+/**
+ * One route family, integrated with the service's NLB:
+ *  - with targets (ingress): `/X/Z` and `/X/Z/{proxy+}` per target Z, Z passed in TARGET_HEADER;
+ *  - without (egress, one upstream per service): `/X` and `/X/{proxy+}`.
+ */
 export interface ApiRoute {
   readonly service: string;
-  readonly targets: readonly string[];
+  /** @default - no target level: the service has a single upstream */
+  readonly targets?: readonly string[];
   readonly vpcLinkId: string;
   /** `http://{nlb-dns}:{port}` of the service's Farcar NLB listener. */
   readonly backendBaseUrl: string;
@@ -96,6 +101,16 @@ export class PrivateRestApi extends Construct {
         parentId: this.restApi.rootResourceId,
         pathPart: route.service,
       });
+      if (!route.targets?.length) {
+        const proxyResource = new ApiGatewayResource(this, `r-${route.service}-proxy`, {
+          restApiId: apiId,
+          parentId: serviceResource.id,
+          pathPart: "{proxy+}",
+        });
+        this.addRoute(route.service, serviceResource, route, undefined, false);
+        this.addRoute(`${route.service}/{proxy+}`, proxyResource, route, undefined, true);
+        continue;
+      }
       for (const target of route.targets) {
         const targetResource = new ApiGatewayResource(this, `r-${route.service}-${target}`, {
           restApiId: apiId,
@@ -161,7 +176,7 @@ export class PrivateRestApi extends Construct {
     });
   }
 
-  private addRoute(key: string, resource: ApiGatewayResource, route: ApiRoute, target: string, greedy: boolean): void {
+  private addRoute(key: string, resource: ApiGatewayResource, route: ApiRoute, target: string | undefined, greedy: boolean): void {
     const idBase = `m-${key.replace(/[{}+]/g, "").replace(/\//g, "-")}`;
     const method = new ApiGatewayMethod(this, idBase, {
       restApiId: this.restApi.id,
@@ -182,7 +197,7 @@ export class PrivateRestApi extends Construct {
       timeoutMilliseconds: API_GATEWAY_INTEGRATION_TIMEOUT_SEC * 1000,
       requestParameters: {
         ...(greedy ? { "integration.request.path.proxy": "method.request.path.proxy" } : {}),
-        [`integration.request.header.${TARGET_HEADER}`]: `'${target}'`,
+        ...(target ? { [`integration.request.header.${TARGET_HEADER}`]: `'${target}'` } : {}),
       },
     });
     this.methods[key] = method;
