@@ -1,0 +1,334 @@
+/**
+ * The isolation proof (verification layer 4): clean on the generated policies, and it names the
+ * exact hole when a policy is deliberately broken. Broken variants transform the synthesized
+ * policy JSON or call the policy builder with altered input; the simulator is never stubbed.
+ */
+import { renderPolicy, type PolicyDocument } from "../../modules/iam/policy-document";
+import { callerIdentityPolicy, privateApiResourcePolicy } from "../../modules/private-api/resource-policy";
+import {
+  API_GATEWAY_METHODS,
+  formatReport,
+  mapApiPolicies,
+  verifyIsolation,
+  type IsolationReport,
+  type Mismatch,
+  type TerraformJson,
+} from "../../verify";
+import { fleetWith } from "../config/fleet-fixture";
+import { fleetFromYaml, synthFleet, synthFleetFile, type Synthesized } from "../support/synth";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const STACK = "afterpay-staging-ingress";
+const CHECKOUT = "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify";
+const PROXY_ADMIN = "arn:aws:sts::900000000001:assumed-role/farcar-verify-proxy-admin/farcar-verify";
+
+function stacksOf(s: Synthesized): Record<string, TerraformJson> {
+  return Object.fromEntries(s.stackNames.map((n) => [n, s.json(n)]));
+}
+
+/** Distinct (principal, identity, path, endpoint kind) of the mismatches, sorted, with the methods each covers. */
+function holes(mismatches: readonly Mismatch[]): string[] {
+  const byKey = new Map<string, Set<string>>();
+  for (const m of mismatches) {
+    const key = `${m.principal} ${m.identity} ${m.path} ${m.endpoint.kind} expected ${m.expected} got ${m.got}`;
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(m.method));
+  }
+  for (const [key, methods] of byKey) expect({ key, methods: [...methods].sort() }).toEqual({ key, methods: [...API_GATEWAY_METHODS].sort() });
+  return [...byKey.keys()].sort();
+}
+
+function stackReport(report: IsolationReport, stack = STACK) {
+  const s = report.stacks.find((r) => r.stack === stack);
+  expect(s).toBeDefined();
+  return s!;
+}
+
+/** Replace one statement's Resource list (policy JSON still holds Terraform references). */
+function withResources(sid: string, f: (resources: string[]) => string[]) {
+  return (doc: { Statement: Json[] }) => ({
+    ...doc,
+    Statement: doc.Statement.map((s) => (s.Sid === sid ? { ...s, Resource: f([s.Resource].flat()) } : s)),
+  });
+}
+
+function withoutStatement(sid: string) {
+  return (doc: { Statement: Json[] }) => {
+    expect(doc.Statement.some((s) => s.Sid === sid)).toBe(true);
+    return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
+  };
+}
+
+describe("example fleet", () => {
+  const example = synthFleetFile();
+  let report: IsolationReport;
+  beforeAll(async () => {
+    report = await verifyIsolation(example.fleet, stacksOf(example));
+  });
+
+  test("every ingress API is verified with zero mismatches and no problems", () => {
+    expect(report.problems).toEqual([]);
+    expect(report.engine.disagreements).toEqual([]);
+    expect(report.mismatches).toBe(0);
+    expect(report.ok).toBe(true);
+    const ingress = report.stacks.filter((s) => s.kind === "ingress").map((s) => s.stack).sort();
+    expect(ingress).toEqual(example.fleet.environments.filter((e) => e.inbound.length).map((e) => `${e.key}-ingress`).sort());
+    expect(formatReport(report)).toMatch(/^OK: \d+ cases over \d+ API\(s\), 0 mismatch\(es\), 0 problem\(s\)/m);
+  });
+
+  test("counts: the whole matrix ran, and exactly the 1:1 cases were allowed", () => {
+    for (const s of report.stacks) {
+      expect(s.methods).toBe(7);
+      expect(s.cases).toBe(s.allowed + s.denied);
+      // principals × paths × methods × 3 endpoints, plus the generated-identity variant of each service role
+      expect(s.cases).toBeGreaterThan(s.principals * s.paths * s.methods * 3);
+      expect(s.allowed).toBeGreaterThan(0);
+      expect(s.denied).toBeGreaterThan(s.allowed * 10);
+    }
+    // afterpay/staging: checkout (1 role) owns 7 probed paths, disputes (2 roles) owns 5 each:
+    // 7 methods × 2 identity variants × (1×7 + 2×5), through this environment's endpoint only.
+    expect(stackReport(report).allowed).toBe(7 * 2 * (7 + 10));
+  });
+
+  test("says which Terraform references it replaced with fake values", () => {
+    const s = stackReport(report);
+    const notes = s.substitutions.map((x) => `${x.reference} ${x.note}`).join("\n");
+    expect(notes).toMatch(/\$\{aws_api_gateway_rest_api\.api_\w+\.execution_arn\} fake API id/);
+    expect(notes).toMatch(/\$\{aws_vpc_endpoint\.[\w-]+\.id\} fake VPC endpoint id/);
+    expect(notes).toMatch(/account_id_afterpay_staging\} stand-in for the account the org stack creates for afterpay-staging/);
+    expect(s.apiAccountId).toBe("900000000001");
+    expect(formatReport(report)).toContain("Terraform references replaced by fake but consistent values");
+  });
+});
+
+describe("deliberately broken policies (checkout and checkout-v2 side by side)", () => {
+  const fleet = fleetFromYaml(
+    fleetWith([
+      "          disputes:",
+      "          checkout-v2:\n            roleArns: [arn:aws:iam::333333333333:role/checkout-v2-staging]\n            targets: [payments]\n          disputes:",
+    ]),
+  );
+  const synth = synthFleet(fleet);
+  const clean = stacksOf(synth);
+  const verifyWith = (stack: TerraformJson) => verifyIsolation(fleet, { ...clean, [STACK]: stack }, { stacks: [STACK] });
+  let cleanReport: IsolationReport;
+  beforeAll(async () => {
+    cleanReport = await verifyIsolation(fleet, clean, { stacks: [STACK] });
+  });
+
+  test("the generated policy is clean", () => {
+    expect(cleanReport.problems).toEqual([]);
+    expect(cleanReport.mismatches).toBe(0);
+    expect(cleanReport.ok).toBe(true);
+  });
+
+  test("/checkout* instead of /checkout/*: checkout reaches /checkout-v2/… and /checkoutx/…", async () => {
+    const broken = mapApiPolicies(clean[STACK], withResources("InvokeCheckout", (rs) => rs.map((r) => r.replace(/\/checkout\/\*$/, "/checkout*"))));
+    const report = await verifyWith(broken);
+    expect(report.ok).toBe(false);
+    const paths = [
+      "/checkout",
+      "/checkout-v2",
+      "/checkout-v2-v2/payments/a",
+      "/checkout-v2/",
+      "/checkout-v2/ledger/a",
+      "/checkout-v2/payments",
+      "/checkout-v2/payments/a",
+      "/checkout-v2/payments/a/b",
+      "/checkout-v2/payments/checkout/a",
+      "/checkout-v2/payments/disputes/a",
+      "/checkout-v2x/payments/a",
+      "/checkoutx/payments/a",
+    ];
+    // Only with an allow-everything identity policy: the generated caller policy still says /checkout/*.
+    expect(holes(stackReport(report).mismatches)).toEqual(
+      paths.map((p) => `${CHECKOUT} allow-all ${p} environment expected Denied got Allowed`).sort(),
+    );
+    expect(stackReport(report).mismatches).toHaveLength(paths.length * 7);
+    const m = stackReport(report).mismatches.find((x) => x.path === "/checkout-v2/payments/a" && x.method === "POST")!;
+    expect(m).toMatchObject({
+      principal: CHECKOUT,
+      roleArn: "arn:aws:iam::333333333333:role/checkout-staging",
+      identity: "allow-all",
+      method: "POST",
+      path: "/checkout-v2/payments/a",
+      endpoint: { kind: "environment", id: stackReport(report).endpointId },
+      expected: "Denied",
+      got: "Allowed",
+    });
+    expect(m.decisive).toContain("Allow resource:InvokeCheckout");
+    expect(formatReport(report)).toContain(
+      `MISMATCH ${STACK}: ${CHECKOUT} (role of checkout), identity policy allow-all: GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS /checkout-v2/payments/a ` +
+        `via ${m.endpoint.id} (this environment's endpoint): expected Denied, got Allowed [Allow resource:InvokeCheckout, Allow identity:AllowEverything]`,
+    );
+  });
+
+  test("/{stage}/*/checkout/*: checkout reaches other services' paths that contain /checkout/", async () => {
+    const broken = mapApiPolicies(
+      clean[STACK],
+      withResources("InvokeCheckout", (rs) => [`${rs[0].split("/staging/")[0]}/staging/*/checkout/*`]),
+    );
+    const report = await verifyWith(broken);
+    expect(holes(stackReport(report).mismatches)).toEqual([
+      `${CHECKOUT} allow-all /checkout-v2/payments/checkout/a environment expected Denied got Allowed`,
+      `${CHECKOUT} allow-all /disputes/ledger/checkout/a environment expected Denied got Allowed`,
+    ]);
+    const m = stackReport(report).mismatches.find((x) => x.path === "/disputes/ledger/checkout/a" && x.method === "GET")!;
+    expect(m.resourceArn).toMatch(/^arn:aws:execute-api:us-east-1:900000000001:\w{10}\/staging\/GET\/disputes\/ledger\/checkout\/a$/);
+    expect(m.decisive).toContain("Allow resource:InvokeCheckout");
+  });
+
+  test("no endpoint condition: every service's own roles get in from another endpoint and from outside any endpoint", async () => {
+    const report = await verifyWith(mapApiPolicies(clean[STACK], withoutStatement("DenyOutsideEnvironmentEndpoint")));
+    const mismatches = stackReport(report).mismatches;
+    const roles = [
+      "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify",
+      "arn:aws:sts::333333333333:assumed-role/checkout-v2-staging/farcar-verify",
+      "arn:aws:sts::333333333333:assumed-role/disputes-staging/farcar-verify",
+    ];
+    expect([...new Set(mismatches.map((m) => `${m.principal} ${m.endpoint.kind}`))].sort()).toEqual(
+      roles.flatMap((r) => [`${r} foreign`, `${r} none`]).sort(),
+    );
+    expect(mismatches.every((m) => m.expected === "Denied" && m.got === "Allowed")).toBe(true);
+    // Exactly what they may reach through the right endpoint, with either identity policy.
+    expect(mismatches).toHaveLength(stackReport(cleanReport).allowed * 2);
+    expect(mismatches.find((m) => m.path === "/checkout/payments/a/b" && m.method === "GET" && m.endpoint.kind === "none" && m.identity === "generated")).toMatchObject({
+      principal: CHECKOUT,
+      endpoint: { kind: "none", label: "no VPC endpoint" },
+      expected: "Denied",
+      got: "Allowed",
+    });
+  });
+
+  test("no same-account deny: an admin of the proxy account reaches every path through the endpoint", async () => {
+    const report = await verifyWith(mapApiPolicies(clean[STACK], withoutStatement("DenyProxyAccountPrincipals")));
+    const s = stackReport(report);
+    expect([...new Set(s.mismatches.map((m) => `${m.principal} ${m.identity} ${m.endpoint.kind} ${m.got}`))]).toEqual([
+      `${PROXY_ADMIN} allow-all environment Allowed`,
+    ]);
+    expect(s.mismatches).toHaveLength(s.paths * 7);
+    const m = s.mismatches.find((x) => x.path === "/disputes/ledger/a/b" && x.method === "DELETE")!;
+    expect(m).toMatchObject({ principalKind: "proxy-account", expected: "Denied", got: "Allowed" });
+    expect(m.decisive).toEqual(["Allow identity:AllowEverything"]);
+  });
+
+  test("policy builder given the wrong account to deny: the proxy admin gets in and the real callers are locked out", async () => {
+    const current = JSON.parse(clean[STACK].resource.aws_api_gateway_rest_api_policy[Object.keys(clean[STACK].resource.aws_api_gateway_rest_api_policy)[0]].policy);
+    const executionArn = current.Statement[0].Resource[0].split("/staging/")[0];
+    const vpcEndpointId = current.Statement.find((s: Json) => s.Sid === "DenyOutsideEnvironmentEndpoint").Condition.StringNotEquals["aws:SourceVpce"];
+    const env = fleet.environments[0];
+    const built = privateApiResourcePolicy({
+      executionArn,
+      stage: "staging",
+      proxyAccountId: "333333333333", // the acquisition's account instead of the proxy account
+      vpcEndpointId,
+      services: env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns })),
+    });
+    const report = await verifyWith(mapApiPolicies(clean[STACK], () => built));
+    const kinds = new Set(stackReport(report).mismatches.map((m) => `${m.principalKind} expected ${m.expected}`));
+    expect([...kinds].sort()).toEqual(["proxy-account expected Denied", "service-role expected Allowed"]);
+  });
+
+  test("execute-api:/ shorthand is expanded before simulating (and says so)", async () => {
+    const shorthand = mapApiPolicies(
+      clean[STACK],
+      withResources("InvokeDisputes", (rs) => rs.map((r) => `execute-api:/${r.split("/").slice(1).join("/")}`)),
+    );
+    const report = await verifyWith(shorthand);
+    expect(report.problems).toEqual([]);
+    expect(report.mismatches).toBe(0);
+    expect(stackReport(report).shorthandsExpanded).toBe(7);
+    expect(formatReport(report)).toContain("execute-api:/ shorthands expanded: 7");
+  });
+
+  test("a reference verify cannot resolve is a problem, never guessed", async () => {
+    const report = await verifyWith(
+      mapApiPolicies(clean[STACK], (doc) => JSON.parse(JSON.stringify(doc).replace(/\$\{aws_vpc_endpoint\.([\w-]+)\.id\}/, "${aws_vpc_endpoint.$1.arn}"))),
+    );
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/^afterpay-staging-ingress: cannot resolve \$\{aws_vpc_endpoint\.[\w-]+\.arn\} to a concrete value/)]);
+  });
+
+  test("the fast engine and runSimulation agree on every case of the matrix", async () => {
+    const base = fleetFromYaml(fleetWith());
+    const stacks = stacksOf(synthFleet(base));
+    const [fast, checked] = [
+      await verifyIsolation(base, stacks, { stacks: [STACK], crossCheckEvery: 0 }),
+      await verifyIsolation(base, stacks, { stacks: [STACK], engine: "checked" }),
+    ];
+    expect(checked.problems).toEqual([]);
+    expect(checked.ok).toBe(true);
+    const summary = (r: IsolationReport) => r.stacks.map(({ cases, allowed, denied, principals, paths }) => ({ cases, allowed, denied, principals, paths }));
+    // 6 identity variants (2 service roles × 2, proxy admin, unlisted) × 21 paths × 7 methods × 3 endpoints
+    expect(summary(fast)).toEqual([{ cases: 6 * 21 * 7 * 3, allowed: 7 * 2 * (7 + 5), denied: 6 * 21 * 7 * 3 - 168, principals: 4, paths: 21 }]);
+    expect(summary(checked)).toEqual(summary(fast));
+  });
+});
+
+describe("egress stacks are covered as soon as they exist", () => {
+  const fleet = fleetFromYaml(
+    fleetWith([
+      "        inbound:",
+      [
+        '        egressProxyAccount: { id: "444444444444" }',
+        "        outbound:",
+        "          risk-scores:",
+        "            callerRoleArns: [arn:aws:iam::111111111111:role/fraud-engine]",
+        "            upstream: { url: https://risk.afterpay.internal, auth: { header: { name: x-api-key } } }",
+        "          merchant-profile:",
+        "            callerRoleArns: [arn:aws:iam::111111111111:role/merchant-portal]",
+        "            upstream: { url: https://merchants.afterpay.internal, auth: { header: { name: x-api-key } } }",
+        "        inbound:",
+      ].join("\n"),
+    ]),
+  );
+  const synth = synthFleet(fleet);
+  const stacks = stacksOf(synth);
+  const env = fleet.environments[0];
+
+  /** An egress stack shaped like the ingress one (same policy builder), services from `outbound`. */
+  function egressStack(services: { name: string; roleArns: readonly string[] }[]): TerraformJson {
+    const ingress = stacks[STACK];
+    const egress = JSON.parse(JSON.stringify(ingress)) as Json;
+    egress.provider.aws[0].assume_role[0].role_arn = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole";
+    const policyId = Object.keys(egress.resource.aws_api_gateway_rest_api_policy)[0];
+    const current = JSON.parse(egress.resource.aws_api_gateway_rest_api_policy[policyId].policy);
+    const executionArn: string = current.Statement[0].Resource[0].split("/staging/")[0];
+    const vpcEndpointId = current.Statement.find((s: Json) => s.Sid === "DenyOutsideEnvironmentEndpoint").Condition.StringNotEquals["aws:SourceVpce"];
+    const policy: PolicyDocument = privateApiResourcePolicy({ executionArn, stage: "staging", proxyAccountId: "444444444444", vpcEndpointId, services });
+    egress.resource.aws_api_gateway_rest_api_policy[policyId].policy = renderPolicy(policy);
+    egress.output.caller_identity_policies.value = Object.fromEntries(
+      services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(executionArn, "staging", s.name))]),
+    );
+    return egress;
+  }
+
+  test("without an egress stack: a note, not a failure", async () => {
+    const ingressOnly = Object.fromEntries(Object.entries(stacks).filter(([name]) => !name.endsWith("-egress")));
+    const report = await verifyIsolation(fleet, ingressOnly);
+    expect(report.ok).toBe(true);
+    expect(report.notes).toEqual(["afterpay-staging-egress: not synthesized (2 outbound service(s) in the fleet file): nothing to verify yet"]);
+  });
+
+  test("an egress stack is verified against env.outbound in the egress proxy account", async () => {
+    const outbound = env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns }));
+    const report = await verifyIsolation(fleet, { ...stacks, "afterpay-staging-egress": egressStack(outbound) });
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    const egress = stackReport(report, "afterpay-staging-egress");
+    expect(egress).toMatchObject({ kind: "egress", apiAccountId: "444444444444", services: ["risk-scores", "merchant-profile"] });
+    // the acquisition's inbound roles are principals "listed elsewhere" for the egress API
+    expect(egress.allowed).toBeGreaterThan(0);
+    expect(report.stacks.map((s) => s.stack).sort()).toEqual(["afterpay-staging-egress", "afterpay-staging-ingress"]);
+  });
+
+  test("an egress policy that lets the inbound roles in is caught", async () => {
+    const wrong = env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns }));
+    const report = await verifyIsolation(fleet, { ...stacks, "afterpay-staging-egress": egressStack(wrong) }, { stacks: ["afterpay-staging-egress"] });
+    expect(report.ok).toBe(false);
+    const s = stackReport(report, "afterpay-staging-egress");
+    expect(new Set(s.mismatches.map((m) => `${m.principalKind} ${m.expected}`))).toEqual(
+      new Set(["listed-elsewhere Denied", "service-role Allowed"]),
+    );
+  });
+});

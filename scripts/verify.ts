@@ -1,0 +1,121 @@
+/**
+ * Verification layer 4, the isolation proof (help/security.md):
+ *
+ *   npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--checked] [--verbose] [--json FILE]
+ *
+ * Reads the fleet file (--fleet, else $FARCAR_CONFIG, else examples/fleet.yaml) and its stacks —
+ * by default synthesized in-process with buildFleet into a temporary directory, so the proof is
+ * always about the fleet file as it is now; with --out DIR, the stacks already in DIR (e.g.
+ * cdktf.out after `npx cdktf synth`: what you are about to deploy; re-synthesize if the fleet file
+ * changed since). Every private API resource policy is simulated with iam-simulate for every
+ * (principal, method, path, endpoint) against the expected 1:1 matrix; exits 1 on any mismatch or
+ * problem, naming each case.
+ *
+ *   --stack NAME  only this stack (repeatable)
+ *   --checked     evaluate every case with the validated runSimulation (~8× slower)
+ *   --verbose     print every Terraform reference substitution
+ *   --json FILE   also write the full report as JSON
+ */
+import { writeFileSync } from "node:fs";
+import { FleetError, SynthError } from "../config/errors";
+import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
+import { formatReport, readSynthesized, synthesizeFleet, verifyIsolation, type TerraformJson } from "../verify";
+
+interface Args {
+  fleet: string;
+  out?: string;
+  stacks: string[];
+  checked: boolean;
+  verbose: boolean;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { fleet: process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE, stacks: [], checked: false, verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--fleet") args.fleet = value();
+    else if (a === "--out") args.out = value();
+    else if (a === "--stack") args.stacks.push(value());
+    else if (a === "--json") args.json = value();
+    else if (a === "--checked") args.checked = true;
+    else if (a === "--verbose") args.verbose = true;
+    else if (a === "--help" || a === "-h") usage();
+    else usage(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function usage(error?: string): never {
+  if (error) process.stderr.write(`verify: ${error}\n`);
+  process.stderr.write("usage: npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--checked] [--verbose] [--json FILE]\n");
+  process.exit(error ? 2 : 0);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let fleet;
+  try {
+    fleet = loadFleet(args.fleet);
+  } catch (err) {
+    if (err instanceof FleetError) {
+      process.stderr.write(`verify: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const t1 = performance.now();
+  let stacks: Record<string, TerraformJson>;
+  let source: string;
+  try {
+    if (args.out) {
+      stacks = readSynthesized(args.out);
+      source = `read from ${args.out}`;
+    } else {
+      stacks = synthesizeFleet(fleet);
+      source = "synthesized in-process (buildFleet, temporary directory)";
+    }
+  } catch (err) {
+    if (err instanceof SynthError || err instanceof Error) {
+      process.stderr.write(`verify: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const t2 = performance.now();
+
+  console.log(`farcar verify — isolation proof (verification layer 4)`);
+  console.log(`fleet: ${args.fleet}; stacks ${source}: ${Object.keys(stacks).length}`);
+  console.log("");
+  const cpu2 = process.cpuUsage();
+  const report = await verifyIsolation(fleet, stacks, {
+    stacks: args.stacks.length ? args.stacks : undefined,
+    engine: args.checked ? "checked" : "fast",
+  });
+  const cpuSimulate = cpuSeconds(process.cpuUsage(cpu2));
+  console.log(formatReport(report, { verbose: args.verbose }));
+  console.log(
+    `time: load ${((t1 - t0) / 1000).toFixed(2)} s, ${args.out ? "read" : "synth"} ${((t2 - t1) / 1000).toFixed(2)} s, ` +
+      `simulate ${(report.ms / 1000).toFixed(2)} s (${cpuSimulate.toFixed(2)} s CPU, ` +
+      `${((cpuSimulate * 1e6) / Math.max(report.cases, 1)).toFixed(0)} µs/case), total ${((performance.now() - t0) / 1000).toFixed(2)} s ` +
+      `(${cpuSeconds(process.cpuUsage(cpu0)).toFixed(2)} s CPU)`,
+  );
+  if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  process.exitCode = report.ok ? 0 : 1;
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+main().catch((err) => {
+  process.stderr.write(`verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
