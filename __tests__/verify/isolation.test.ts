@@ -66,13 +66,15 @@ describe("example fleet", () => {
     report = await verifyIsolation(example.fleet, stacksOf(example));
   });
 
-  test("every ingress API is verified with zero mismatches and no problems", () => {
+  test("every API (ingress, and egress where synthesized) is verified with zero mismatches and no problems", () => {
     expect(report.problems).toEqual([]);
     expect(report.engine.disagreements).toEqual([]);
     expect(report.mismatches).toBe(0);
     expect(report.ok).toBe(true);
     const ingress = report.stacks.filter((s) => s.kind === "ingress").map((s) => s.stack).sort();
     expect(ingress).toEqual(example.fleet.environments.filter((e) => e.inbound.length).map((e) => `${e.key}-ingress`).sort());
+    const withPolicy = example.stackNames.filter((n) => example.json(n).resource?.aws_api_gateway_rest_api_policy);
+    expect(report.stacks.map((s) => s.stack).sort()).toEqual(withPolicy.sort());
     expect(formatReport(report)).toMatch(/^OK: \d+ cases over \d+ API\(s\), 0 mismatch\(es\), 0 problem\(s\)/m);
   });
 
