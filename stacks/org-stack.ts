@@ -51,6 +51,14 @@ export function proxyGuardrailPolicy(regions: readonly string[]): PolicyDocument
       Resource: "*",
     },
     {
+      // TestInvokeMethod calls an integration without a signed request, bypassing the API's
+      // resource policy: nobody in a proxy account may act as a Farcar's caller this way.
+      Sid: "DenyApiGatewayTestInvoke",
+      Effect: "Deny",
+      Action: "apigateway:POST",
+      Resource: "arn:*:apigateway:*::/restapis/*/resources/*/methods/*",
+    },
+    {
       Sid: "DenyRegionsOutsideFleet",
       Effect: "Deny",
       NotAction: GLOBAL_SERVICE_ACTIONS,

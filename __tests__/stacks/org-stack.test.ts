@@ -34,6 +34,7 @@ describe("org stack", () => {
     expect(bySid.DenyLeavingOrganization.Action).toBe("organizations:LeaveOrganization");
     expect(bySid.DenyCloudTrailTampering.Action).toContain("cloudtrail:StopLogging");
     expect(bySid.DenyIamUsersAndAccessKeys.Action).toEqual(expect.arrayContaining(["iam:CreateUser", "iam:CreateAccessKey"]));
+    expect(bySid.DenyApiGatewayTestInvoke).toMatchObject({ Action: "apigateway:POST", Resource: "arn:*:apigateway:*::/restapis/*/resources/*/methods/*" });
     expect(bySid.DenyRegionsOutsideFleet.Condition).toEqual({ StringNotEquals: { "aws:RequestedRegion": ["us-east-1"] } });
     expect(policy.Statement.every((st: { Effect: string }) => st.Effect === "Deny")).toBe(true);
     expect(orgJson.resource.aws_organizations_policy["proxy-guardrails"].content.length).toBeLessThanOrEqual(5120);
