@@ -9,6 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { gzipSync } from "zlib";
+import { AWS_CONTAINER_CREDENTIALS_FULL_URI_ENV, egressAwsCredentialsUri } from "../../envoy/egress";
 import { COMPRESSED_CONFIG_PREFIX, ENVOY_ADMIN_PORT_ENV, ENVOY_CONFIG_ENV, ENVOY_DRAIN_TIME_ENV } from "../../envoy/render";
 
 /** The script, cut out of the Dockerfile's `COPY <<'EOF' /usr/local/bin/farcar-envoy` heredoc. */
@@ -25,6 +26,10 @@ const fs = require("fs");
 const http = require("http");
 const record = (line) => fs.appendFileSync(process.env.FAKE_ENVOY_LOG, line + "\\n");
 record("argv " + JSON.stringify(process.argv.slice(2)));
+if (process.env.FAKE_ENVOY_RECORD_CREDENTIALS_ENV) {
+  const pick = (name) => (name in process.env ? process.env[name] : null);
+  record("env " + JSON.stringify({ relative: pick("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), full: pick("AWS_CONTAINER_CREDENTIALS_FULL_URI") }));
+}
 if (process.env.FAKE_ENVOY_EXIT) process.exit(Number(process.env.FAKE_ENVOY_EXIT));
 http
   .createServer((req, res) => { record(req.method + " " + req.url); res.end("OK\\n"); })
@@ -128,6 +133,23 @@ describe("farcar-envoy entrypoint", () => {
   it("passes envoy's own exit status through", async () => {
     const { exited } = run({ [ENVOY_CONFIG_ENV]: "{}", FAKE_ENVOY_EXIT: "3" }, []);
     expect((await exited).code).toBe(3);
+  });
+
+  it.each([
+    { name: "with a full credentials URI, drops ECS's relative one so Envoy uses the sidecar's endpoint", full: egressAwsCredentialsUri(), relative: null },
+    { name: "without a full credentials URI, keeps ECS's relative one (Envoy signs as the task role)", full: undefined, relative: "/v2/credentials/task" },
+    { name: "with an empty full credentials URI, keeps ECS's relative one", full: "", relative: "/v2/credentials/task" },
+  ])("$name", async ({ full, relative }) => {
+    const env: Record<string, string> = {
+      [ENVOY_CONFIG_ENV]: "{}",
+      FAKE_ENVOY_EXIT: "0",
+      FAKE_ENVOY_RECORD_CREDENTIALS_ENV: "1",
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/task",
+      ...(full !== undefined && { [AWS_CONTAINER_CREDENTIALS_FULL_URI_ENV]: full }),
+    };
+    const { log, exited } = run(env, []);
+    expect((await exited).code).toBe(0);
+    expect(lines(log)[1]).toBe(`env ${JSON.stringify({ relative, full: full ?? null })}`);
   });
 
   it("refuses to start without a bootstrap", async () => {

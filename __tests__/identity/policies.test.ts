@@ -5,7 +5,7 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { API_PASSTHROUGH_TEMPLATE_ARN } from "../../envoy/sidecar/env";
 import type { PolicyDocument } from "../../modules/iam/policy-document";
-import { farcarTaskIdentityPolicy, farcarTrustBundleReadPolicy } from "../../modules/identity/policies";
+import { egressNeedsTaskPolicy, farcarEgressTaskPolicy, farcarTaskIdentityPolicy, farcarTrustBundleReadPolicy } from "../../modules/identity/policies";
 
 const ACCOUNT = "222222222222";
 const caArn = (n: number): string => `arn:aws:acm-pca:us-east-1:${ACCOUNT}:certificate-authority/${String(n).padStart(8, "0")}-2222-3333-4444-555555555555`;
@@ -145,5 +145,101 @@ describe("farcarTrustBundleReadPolicy", () => {
     expect(await decide(policy, { principal: execution, action: "secretsmanager:GetSecretValue", resource: bundle })).toBe("Allowed");
     expect(await decide(policy, { principal: execution, action: "secretsmanager:GetSecretValue", resource: secretArn("checkout") })).toBe("ImplicitlyDenied");
     expect(() => farcarTrustBundleReadPolicy({ trustBundleSecretArn: "farcar/mesh-trust-bundle" })).toThrow(/full secret ARN/);
+  });
+});
+
+describe("farcarEgressTaskPolicy", () => {
+  const ACQUISITION = "333333333333";
+  const egressSecret = (service: string, what: string): string => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:farcar/afterpay/staging/egress/${service}/${what}-AbCdEf`;
+  const CERT = egressSecret("risk-scores", "client-certificate");
+  const HEADER = egressSecret("risk-scores", "header-credential");
+  const UPSTREAM_ROLE = `arn:aws:iam::${ACQUISITION}:role/risk-scores-callers`;
+  const TASK_ROLE = `arn:aws:iam::${ACCOUNT}:role/farcar-afterpay-staging-egress-risk-scores-task`;
+
+  /** The role's trust policy on the acquisition's side: trusts exactly the Farcar's task role. */
+  const trustPolicy = (principal: string): PolicyDocument => ({
+    Version: "2012-10-17",
+    Statement: [{ Sid: "TrustFarcar", Effect: "Allow", Principal: { AWS: principal }, Action: "sts:AssumeRole" }],
+  });
+
+  async function assume(policy: PolicyDocument, role: string): Promise<Decision> {
+    const result = await runSimulation(
+      {
+        request: { principal: TASK_ROLE, action: "sts:AssumeRole", resource: { resource: role, accountId: ACQUISITION }, contextVariables: {} },
+        identityPolicies: [{ name: "farcar-egress-identity", policy }],
+        resourcePolicy: trustPolicy(TASK_ROLE),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (result.resultType === "error") throw new Error(`simulation rejected: ${JSON.stringify(result.errors)}`);
+    return result.overallResult as Decision;
+  }
+
+  const read = (policy: PolicyDocument, resource: string, action = "secretsmanager:GetSecretValue"): Promise<Decision> =>
+    decide(policy, { principal: TASK_ROLE, action, resource });
+
+  it("is exactly: read the client certificate and header secrets, assume the upstream role", () => {
+    expect(farcarEgressTaskPolicy({ clientCertificateSecretArn: CERT, headerSecretArn: HEADER, assumeRoleArn: UPSTREAM_ROLE })).toStrictEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "ReadUpstreamClientCertificate", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: CERT },
+        { Sid: "ReadUpstreamHeaderCredential", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: HEADER },
+        { Sid: "AssumeUpstreamSigningRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: UPSTREAM_ROLE },
+      ],
+    });
+    expect(farcarEgressTaskPolicy({ headerSecretArn: HEADER }).Statement.map((s) => s.Sid)).toStrictEqual(["ReadUpstreamHeaderCredential"]);
+  });
+
+  it("mtls: the task role reads (and describes) its client certificate secret only, and changes nothing", async () => {
+    const policy = farcarEgressTaskPolicy({ clientCertificateSecretArn: CERT });
+    for (const action of ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]) {
+      expect(await read(policy, CERT, action)).toBe("Allowed");
+      expect(await read(policy, egressSecret("ledger-sync", "client-certificate"), action)).toBe("ImplicitlyDenied");
+      expect(await read(policy, HEADER, action)).toBe("ImplicitlyDenied");
+    }
+    for (const action of ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy"]) {
+      expect(await read(policy, CERT, action)).toBe("ImplicitlyDenied");
+    }
+    expect(await assume(policy, UPSTREAM_ROLE)).toBe("ImplicitlyDenied");
+  });
+
+  it("header: the task role reads its header secret only", async () => {
+    const policy = farcarEgressTaskPolicy({ headerSecretArn: HEADER });
+    expect(await read(policy, HEADER)).toBe("Allowed");
+    expect(await read(policy, CERT)).toBe("ImplicitlyDenied");
+    expect(await read(policy, egressSecret("ledger-sync", "header-credential"))).toBe("ImplicitlyDenied");
+  });
+
+  it("sigv4 with roleArn: the task role may assume exactly that role (cross-account: with the role's trust policy), nothing else", async () => {
+    const policy = farcarEgressTaskPolicy({ assumeRoleArn: UPSTREAM_ROLE });
+    expect(await assume(policy, UPSTREAM_ROLE)).toBe("Allowed");
+    expect(await assume(policy, `arn:aws:iam::${ACQUISITION}:role/admin`)).toBe("ImplicitlyDenied");
+    expect(await assume(policy, `arn:aws:iam::${ACCOUNT}:role/risk-scores-callers`)).toBe("ImplicitlyDenied");
+    // The trust policy alone does not let the task role in: cross-account needs the identity policy too.
+    expect(await assume(farcarEgressTaskPolicy({ headerSecretArn: HEADER }), UPSTREAM_ROLE)).toBe("ImplicitlyDenied");
+    expect(await read(policy, HEADER)).toBe("ImplicitlyDenied");
+    for (const action of ["sts:TagSession", "iam:PassRole", "iam:UpdateAssumeRolePolicy"]) {
+      expect(await decide(policy, { principal: TASK_ROLE, action, resource: UPSTREAM_ROLE })).toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("is needed (and built) only with a client certificate, a header secret or a role", () => {
+    expect(egressNeedsTaskPolicy({})).toBe(false); // sigv4 as the task role, with or without a trust bundle
+    expect(egressNeedsTaskPolicy({ clientCertificateSecretArn: undefined, headerSecretArn: undefined, assumeRoleArn: undefined })).toBe(false);
+    expect(egressNeedsTaskPolicy({ headerSecretArn: HEADER })).toBe(true);
+    expect(egressNeedsTaskPolicy({ assumeRoleArn: UPSTREAM_ROLE })).toBe(true);
+    expect(() => farcarEgressTaskPolicy({})).toThrow(/needs no identity policy/);
+  });
+
+  it("rejects literals that are not full secret ARNs or role ARNs, and accepts Terraform tokens", async () => {
+    expect(() => farcarEgressTaskPolicy({ headerSecretArn: "farcar/header" })).toThrow(/farcarEgressTaskPolicy: headerSecretArn/);
+    expect(() => farcarEgressTaskPolicy({ clientCertificateSecretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:*` })).toThrow(/clientCertificateSecretArn/);
+    expect(() => farcarEgressTaskPolicy({ assumeRoleArn: `arn:aws:iam::${ACQUISITION}:user/bob` })).toThrow(/assumeRoleArn/);
+    expect(() => farcarEgressTaskPolicy({ assumeRoleArn: `arn:aws:iam::${ACQUISITION}:role/*` })).toThrow(/assumeRoleArn/);
+    const { Token } = await import("cdktf");
+    const token = Token.asString({ resolve: () => "x" });
+    expect(farcarEgressTaskPolicy({ headerSecretArn: token }).Statement[0].Resource).toBe(token);
   });
 });

@@ -4,11 +4,14 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { build } from "esbuild";
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
+import { EGRESS_AWS_CREDENTIALS_ENDPOINT, egressAwsCredentialsUri } from "../../envoy/egress";
 import { runSidecar } from "../../envoy/sidecar/run";
 import { SecretsManagerSource } from "../../envoy/sidecar/secrets-manager";
 import { CA_ARN_X, HOUR, SECRET_ARN_X, silentLog, SPIFFE_X, SPIFFE_Y } from "./support/harness";
@@ -104,6 +107,121 @@ describe("bundled sidecar CLI", () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect(stdout).toMatch(/identity sidecar stopping/);
   });
+});
+
+describe("bundled sidecar CLI (egress)", () => {
+  function start(env: Record<string, string>): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [bundlePath], { env: { PATH: process.env.PATH ?? "", ...env } });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    return { child, output: () => out, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+  }
+
+  async function healthyWithin(env: Record<string, string>, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [bundlePath, "health"], { env: { PATH: process.env.PATH ?? "", ...env } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("exit", (status) => resolve({ status, stdout, stderr }));
+      });
+      if (out.status === 0 || Date.now() > deadline) return out;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it("with a trust bundle only: installs it, becomes healthy, exits 0 on SIGTERM", async () => {
+    const dir = mkdtempSync(path.join(work, "egress-"));
+    const env = { FARCAR_IDENTITY_SOURCE: "egress", FARCAR_TRUST_BUNDLE: meshPem, FARCAR_IDENTITY_DIR: dir, AWS_REGION: "us-east-1" };
+    expect(runBundle(["health"], env).status).toBe(1);
+    const sidecar = start(env);
+    const health = await healthyWithin(env, 20_000);
+    expect(health.stdout).toMatch(/^healthy: serving trust bundle/);
+    sidecar.child.kill("SIGTERM");
+    expect(await sidecar.exited).toBe(0);
+  });
+
+  /** Free only if nothing else on this machine uses the fixed endpoint port right now. */
+  async function endpointPortFree(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const probe = net.createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(EGRESS_AWS_CREDENTIALS_ENDPOINT.port, EGRESS_AWS_CREDENTIALS_ENDPOINT.host, () => probe.close(() => resolve(true)));
+    });
+  }
+
+  async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` };
+  }
+
+  it("with a role: assumes it with the task role's credentials (real SDK, fake STS) and serves it on the loopback endpoint", async () => {
+    if (!(await endpointPortFree())) {
+      console.warn(`skipped: ${EGRESS_AWS_CREDENTIALS_ENDPOINT.host}:${EGRESS_AWS_CREDENTIALS_ENDPOINT.port} is in use on this machine`);
+      return;
+    }
+    const roleArn = "arn:aws:iam::333333333333:role/risk-scores-callers";
+    const expiration = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000).toISOString().replace(".000Z", "Z");
+    // The ECS agent's task-role endpoint, as the sidecar container sees it.
+    const ecs = await listen((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ AccessKeyId: "ASIATASKROLE", SecretAccessKey: "task-secret", Token: "task-token", Expiration: expiration }));
+    });
+    const stsRequests: Array<{ body: string; authorization: string }> = [];
+    const fakeSts = await listen((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        stsRequests.push({ body, authorization: String(req.headers.authorization) });
+        res.setHeader("content-type", "text/xml");
+        res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<AssumedRoleUser><Arn>arn:aws:sts::333333333333:assumed-role/risk-scores-callers/farcar-afterpay-staging-risk-scores</Arn><AssumedRoleId>AROAEXAMPLE:farcar</AssumedRoleId></AssumedRoleUser>
+<Credentials><AccessKeyId>ASIAASSUMED</AccessKeyId><SecretAccessKey>assumed-secret-do-not-log</SecretAccessKey><SessionToken>assumed-token-do-not-log</SessionToken><Expiration>${expiration}</Expiration></Credentials>
+</AssumeRoleResult><ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+      });
+    });
+    const dir = mkdtempSync(path.join(work, "egress-role-"));
+    const env = {
+      FARCAR_IDENTITY_SOURCE: "egress",
+      FARCAR_ASSUME_ROLE_ARN: roleArn,
+      FARCAR_ROLE_SESSION_NAME: "farcar-afterpay-staging-risk-scores",
+      FARCAR_IDENTITY_DIR: dir,
+      AWS_REGION: "ap-southeast-2",
+    };
+    const sidecar = start({ ...env, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ecs.url}/v2/credentials/task`, AWS_ENDPOINT_URL_STS: fakeSts.url });
+    try {
+      const health = await healthyWithin(env, 20_000);
+      expect(`${health.stdout}${health.stderr}`).toMatch(new RegExp(`^healthy: serving ${roleArn} credentials until ${expiration}`));
+      const served = await new Promise<string>((resolve, reject) =>
+        http.get(egressAwsCredentialsUri(), (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve(body));
+        }).on("error", reject),
+      );
+      expect(JSON.parse(served)).toStrictEqual({ AccessKeyId: "ASIAASSUMED", SecretAccessKey: "assumed-secret-do-not-log", Token: "assumed-token-do-not-log", Expiration: expiration });
+      expect(stsRequests).toHaveLength(1);
+      const params = new URLSearchParams(stsRequests[0].body);
+      expect(params.get("Action")).toBe("AssumeRole");
+      expect(params.get("RoleArn")).toBe(roleArn);
+      expect(params.get("RoleSessionName")).toBe("farcar-afterpay-staging-risk-scores");
+      expect(params.get("DurationSeconds")).toBe("3600");
+      // Signed with the TASK ROLE's keys, for STS in the sidecar's region.
+      expect(stsRequests[0].authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIATASKROLE\/\d{8}\/ap-southeast-2\/sts\/aws4_request/);
+    } finally {
+      sidecar.child.kill("SIGTERM");
+      expect(await sidecar.exited).toBe(0);
+      ecs.server.close();
+      fakeSts.server.close();
+    }
+    expect(sidecar.output()).toMatch(/installed awsCredentials/);
+    expect(sidecar.output()).not.toMatch(/do-not-log|task-secret/);
+  }, 60_000);
 });
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,11 +1,13 @@
 /** The image and the task-definition helpers must agree (no Docker here: the Dockerfile is read as text). */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { build } from "esbuild";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { ENVOY_CONTAINER_USER } from "../../envoy/render";
 import { SIDECAR_ENTRYPOINT, SIDECAR_USER } from "../../envoy/sidecar/container";
 
 const dockerfile = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dockerfile"), "utf8");
+const dockerignore = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dockerfile.dockerignore"), "utf8");
 const packageJson = JSON.parse(readFileSync(path.join(__dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
 
 describe("envoy/sidecar/Dockerfile", () => {
@@ -31,5 +33,28 @@ describe("envoy/sidecar/Dockerfile", () => {
   it("builds with the build:sidecar script", () => {
     expect(dockerfile).toContain("npm run --silent build:sidecar");
     expect(packageJson.scripts["build:sidecar"]).toMatch(/^esbuild envoy\/sidecar\/main\.ts --bundle --platform=node --target=node20 .*--outfile=dist\/sidecar\/sidecar\.js$/);
+  });
+
+  it("copies every repository file the bundle is built from (and the build context admits them)", async () => {
+    const root = path.join(__dirname, "../..");
+    const result = await build({
+      entryPoints: [path.join(root, "envoy/sidecar/main.ts")],
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      absWorkingDir: root,
+    });
+    const sources = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules"));
+    const outside = sources.filter((f) => !f.startsWith("envoy/sidecar/"));
+    expect(outside.length).toBeGreaterThan(0);
+    const copied = /^COPY (envoy\/[^\n]*?) \.\/envoy\/$/m.exec(dockerfile)?.[1].split(" ") ?? [];
+    expect(copied.sort()).toStrictEqual(outside.sort());
+    const admitted = dockerignore.split("\n").filter((l) => l.startsWith("!")).map((l) => l.slice(1));
+    for (const file of outside) expect(admitted).toContain(file);
+    expect(admitted).toContain("envoy/sidecar/*.ts");
+    expect(dockerfile).toContain("COPY envoy/sidecar/ ./envoy/sidecar/");
   });
 });

@@ -66,7 +66,7 @@ describe("parseSidecarEnv", () => {
   });
 
   it("rejects an unknown source, variables of the other mode, and a region that is not the resource's", () => {
-    expect(problems({ ...privateCaEnv(), FARCAR_IDENTITY_SOURCE: "vault" })[0]).toMatch(/FARCAR_IDENTITY_SOURCE must be one of privateCa, secretsManager \(got 'vault'\)/);
+    expect(problems({ ...privateCaEnv(), FARCAR_IDENTITY_SOURCE: "vault" })[0]).toMatch(/FARCAR_IDENTITY_SOURCE must be one of privateCa, secretsManager, egress \(got 'vault'\)/);
     expect(problems({ ...privateCaEnv(), FARCAR_SECRET_ID: SECRET_ARN_X })).toEqual([expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=privateCa/)]);
     expect(problems({ ...privateCaEnv(), AWS_REGION: "eu-west-1" })).toEqual([expect.stringMatching(/differs from the region of the ARN/)]);
   });

@@ -79,3 +79,57 @@ export function sidecarContainerEnvironment(input: SidecarContainerInput): Sidec
     secrets: [{ name: SIDECAR_ENV.trustBundle, valueFrom: input.trustBundleSecretArn }],
   };
 }
+
+/**
+ * The egress Farcar's identity sidecar (FARCAR_IDENTITY_SOURCE=egress): what envoy/egress.ts
+ * `egressIdentityNeeds()` asks for, each item enabled by its field. Values may be Terraform tokens.
+ */
+export interface EgressSidecarInput {
+  region: string;
+  /**
+   * Secret (plain PEM string) with the acquisition's CA bundle: mtls, or sigv4/header with
+   * `upstreamCa: "trustBundle"`. ECS injects it as FARCAR_TRUST_BUNDLE; the task EXECUTION role
+   * needs GetSecretValue on it (farcarTrustBundleReadPolicy).
+   */
+  trustBundleSecretArn?: string;
+  /** mtls: secret with the client certificate chain + key ({"certificateChain","privateKey"}). */
+  clientCertificateSecretArn?: string;
+  /** header: secret whose SecretString is the credential header's value. */
+  headerSecretArn?: string;
+  /** sigv4 with roleArn: the role the sidecar assumes and serves to Envoy. */
+  assumeRoleArn?: string;
+  /** With assumeRoleArn (and only then): egressRoleSessionName() of envoy/egress.ts. */
+  roleSessionName?: string;
+}
+
+/**
+ * `environment` and `secrets` of an egress Farcar's sidecar container. The TASK role needs
+ * farcarEgressTaskPolicy() (modules/identity/policies.ts) when a client certificate, header secret
+ * or role is given. Throws when nothing is enabled (then the task needs no sidecar at all) or when
+ * roleSessionName does not go with assumeRoleArn.
+ */
+export function egressSidecarContainerEnvironment(input: EgressSidecarInput): SidecarContainerEnvironment {
+  const given = (v: string | undefined): v is string => v !== undefined && v !== "";
+  if (![input.trustBundleSecretArn, input.clientCertificateSecretArn, input.headerSecretArn, input.assumeRoleArn].some(given)) {
+    throw new Error("egressSidecarContainerEnvironment: nothing to provide (no trust bundle, client certificate, header secret or role); run no sidecar");
+  }
+  if (given(input.assumeRoleArn) !== given(input.roleSessionName)) {
+    throw new Error("egressSidecarContainerEnvironment: give roleSessionName (egressRoleSessionName()) exactly when assumeRoleArn is given");
+  }
+  if (given(input.clientCertificateSecretArn) && !given(input.trustBundleSecretArn)) {
+    throw new Error("egressSidecarContainerEnvironment: a client certificate (mtls) needs the acquisition's CA bundle (trustBundleSecretArn)");
+  }
+  const env: Array<[string, string | undefined]> = [
+    [SIDECAR_ENV.source, "egress"],
+    [SIDECAR_ENV.identityDir, IDENTITY_DIR],
+    [SIDECAR_ENV.region, input.region],
+    [SIDECAR_ENV.clientCertSecretId, input.clientCertificateSecretArn],
+    [SIDECAR_ENV.headerSecretId, input.headerSecretArn],
+    [SIDECAR_ENV.assumeRoleArn, input.assumeRoleArn],
+    [SIDECAR_ENV.roleSessionName, input.roleSessionName],
+  ];
+  return {
+    environment: env.filter((e): e is [string, string] => given(e[1])).map(([name, value]) => ({ name, value })),
+    secrets: given(input.trustBundleSecretArn) ? [{ name: SIDECAR_ENV.trustBundle, valueFrom: input.trustBundleSecretArn }] : [],
+  };
+}

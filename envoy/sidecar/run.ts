@@ -7,7 +7,7 @@
  * so `health` fails too). Configuration errors (exit 2) are handled by main.ts before this runs.
  */
 import { promises as nodeFs } from "node:fs";
-import type { SidecarConfig } from "./env";
+import type { IngressSidecarConfig } from "./env";
 import { FsOps, installBundleAndSds, installKeyAndChain, nodeFsOps, removeStaleTempFiles } from "./files";
 import type { IdentitySource, Sleep } from "./source";
 import { SidecarState, SidecarStatus, writeStatus } from "./status";
@@ -39,7 +39,7 @@ export function backoffDelay(failures: number, random: () => number, opts: Backo
 }
 
 export interface SidecarRuntime {
-  config: SidecarConfig;
+  config: IngressSidecarConfig;
   source: IdentitySource;
   clock: () => Date;
   sleep: Sleep;

@@ -47,6 +47,36 @@ export function parseSvidSecret(secretString: string): { chainPem: string; priva
   return { chainPem, privateKeyPem: s.privateKey };
 }
 
+/**
+ * The version id that carries AWSCURRENT, from DescribeSecret (metadata only: no secret value is
+ * read just to learn that nothing changed).
+ */
+export async function currentSecretVersion(client: SecretsClientLike, secretId: string, signal?: AbortSignal): Promise<string> {
+  const described = (await client.send(new DescribeSecretCommand({ SecretId: secretId }), { abortSignal: signal })) as {
+    VersionIdsToStages?: Record<string, string[]>;
+  };
+  const versionId = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes("AWSCURRENT"))?.[0];
+  if (!versionId) throw new Error(`secret ${secretId} has no AWSCURRENT version yet`);
+  return versionId;
+}
+
+/**
+ * The SecretString of exactly `versionId` (GetSecretValue pinned to the version DescribeSecret
+ * named, so metadata and value cannot disagree). Binary secrets are refused.
+ */
+export async function secretStringAt(
+  client: SecretsClientLike,
+  secretId: string,
+  versionId: string,
+  signal?: AbortSignal,
+): Promise<{ secretString: string; versionId: string }> {
+  const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }), {
+    abortSignal: signal,
+  })) as { SecretString?: string; VersionId?: string };
+  if (value.SecretString === undefined) throw new SvidRejectedError(`secret ${secretId} has no SecretString (binary secrets are not supported)`);
+  return { secretString: value.SecretString, versionId: value.VersionId ?? versionId };
+}
+
 export interface SecretsManagerSourceOptions {
   config: SecretsManagerConfig;
   client: SecretsClientLike;
@@ -65,20 +95,12 @@ export class SecretsManagerSource implements IdentitySource {
    */
   async fetch(current: Svid | undefined): Promise<Svid | undefined> {
     const { config, client, clock, signal } = this.opts;
-    const described = (await client.send(new DescribeSecretCommand({ SecretId: config.secretId }), { abortSignal: signal })) as {
-      VersionIdsToStages?: Record<string, string[]>;
-    };
-    const versionId = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes("AWSCURRENT"))?.[0];
-    if (!versionId) throw new Error(`secret ${config.secretId} has no AWSCURRENT version yet`);
+    const versionId = await currentSecretVersion(client, config.secretId, signal);
     if (current?.origin === versionId) return undefined;
-
-    const value = (await client.send(new GetSecretValueCommand({ SecretId: config.secretId, VersionId: versionId }), {
-      abortSignal: signal,
-    })) as { SecretString?: string; VersionId?: string };
-    if (value.SecretString === undefined) throw new SvidRejectedError(`secret ${config.secretId} has no SecretString (binary secrets are not supported)`);
-    const parsed = parseSvidSecret(value.SecretString);
+    const value = await secretStringAt(client, config.secretId, versionId, signal);
+    const parsed = parseSvidSecret(value.secretString);
     try {
-      return await verifySvid({ ...parsed, spiffeId: config.spiffeId, now: clock(), origin: value.VersionId ?? versionId });
+      return await verifySvid({ ...parsed, spiffeId: config.spiffeId, now: clock(), origin: value.versionId });
     } catch (err) {
       throw err instanceof SvidRejectedError
         ? new SvidRejectedError(`secret ${config.secretId} version ${versionId} refused: ${err.message}`)

@@ -8,7 +8,7 @@ import { pemCertificates } from "./env";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-/** A verified SVID, ready to be installed. */
+/** A verified SVID (or egress client certificate), ready to be installed. */
 export interface Svid {
   /** PKCS#8 (or SEC1/PKCS#1) private key PEM. */
   privateKeyPem: string;
@@ -61,17 +61,43 @@ export async function verifySvid(input: {
   now: Date;
   origin: string;
 }): Promise<Svid> {
+  return verifyCertificateAndKey(input, { uriSans: [input.spiffeId] });
+}
+
+const CLIENT_AUTH_EKU = "1.3.6.1.5.5.7.3.2";
+const ANY_EKU = "2.5.29.37.0";
+
+/**
+ * Verifies an egress Farcar's CLIENT certificate from the acquisition's PKI at `now`. The PKI
+ * decides the names (no SAN requirement); otherwise as strict as verifySvid, and more:
+ *  - the leaf is not a CA certificate;
+ *  - the private key matches the leaf's public key;
+ *  - now is inside [notBefore, notAfter);
+ *  - every certificate of the chain is signed by the next one (the whole chain, not only the leaf);
+ *  - when the leaf restricts its extended key usage, clientAuth is among it (else the upstream
+ *    would refuse it in the TLS handshake, after it was installed).
+ */
+export async function verifyClientCertificate(input: { chainPem: string; privateKeyPem: string; now: Date; origin: string }): Promise<Svid> {
+  return verifyCertificateAndKey(input, { wholeChain: true, clientAuth: true });
+}
+
+async function verifyCertificateAndKey(
+  input: { chainPem: string; privateKeyPem: string; now: Date; origin: string },
+  checks: { uriSans?: string[]; wholeChain?: boolean; clientAuth?: boolean },
+): Promise<Svid> {
   const blocks = pemCertificates(input.chainPem);
   const leaf = parseLeaf(input.chainPem);
 
-  const uris = uriSans(leaf);
-  if (uris.length !== 1 || uris[0] !== input.spiffeId) {
-    throw new SvidRejectedError(
-      `certificate URI SANs ${JSON.stringify(uris)} are not exactly [${JSON.stringify(input.spiffeId)}]; refusing to present another identity`,
-    );
+  if (checks.uriSans !== undefined) {
+    const uris = uriSans(leaf);
+    if (uris.length !== checks.uriSans.length || uris.some((u, i) => u !== checks.uriSans![i])) {
+      throw new SvidRejectedError(
+        `certificate URI SANs ${JSON.stringify(uris)} are not exactly [${checks.uriSans.map((u) => JSON.stringify(u)).join(", ")}]; refusing to present another identity`,
+      );
+    }
   }
   const basic = leaf.getExtension(x509.BasicConstraintsExtension);
-  if (basic?.ca) throw new SvidRejectedError("certificate is a CA certificate; an X.509-SVID leaf must not be");
+  if (basic?.ca) throw new SvidRejectedError(`certificate is a CA certificate; ${checks.uriSans ? "an X.509-SVID" : "a client certificate"} leaf must not be`);
 
   let keyMatches = false;
   try {
@@ -87,10 +113,23 @@ export async function verifySvid(input: {
   if (input.now.getTime() >= leaf.notAfter.getTime()) {
     throw new SvidRejectedError(`certificate expired at ${leaf.notAfter.toISOString()}`);
   }
-  if (blocks.length > 1) {
-    const issuer = new x509.X509Certificate(blocks[1]);
-    const signed = await leaf.verify({ publicKey: issuer.publicKey, signatureOnly: true });
-    if (!signed) throw new SvidRejectedError("certificate is not signed by the first certificate of its chain");
+  const links = checks.wholeChain ? blocks.length - 1 : Math.min(blocks.length - 1, 1);
+  for (let i = 0; i < links; i++) {
+    const subject = i === 0 ? leaf : new x509.X509Certificate(blocks[i]);
+    const issuer = new x509.X509Certificate(blocks[i + 1]);
+    const signed = await subject.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+    if (!signed) {
+      throw new SvidRejectedError(
+        i === 0 ? "certificate is not signed by the first certificate of its chain" : `chain certificate ${i + 1} is not signed by certificate ${i + 2}`,
+      );
+    }
+  }
+  if (checks.clientAuth) {
+    const eku = leaf.getExtension(x509.ExtendedKeyUsageExtension);
+    const usages = (eku?.usages ?? []).map(String);
+    if (eku && !usages.includes(CLIENT_AUTH_EKU) && !usages.includes(ANY_EKU)) {
+      throw new SvidRejectedError(`certificate's extended key usage ${JSON.stringify(usages)} does not allow TLS client authentication (${CLIENT_AUTH_EKU})`);
+    }
   }
 
   return {

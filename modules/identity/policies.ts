@@ -52,9 +52,9 @@ const CA_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:[a-z0-9-]+:\d{12}:certifica
 const TEMPLATE_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:::template\/[A-Za-z0-9_]+_(APIPassthrough|APICSRPassthrough)\/V\d+$/;
 const SECRET_ARN = /^arn:(aws|aws-cn|aws-us-gov):secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
-function check(value: string, pattern: RegExp, what: string): string {
+function check(value: string, pattern: RegExp, what: string, fn = "farcarTaskIdentityPolicy"): string {
   if (value === "" || (!Token.isUnresolved(value) && !pattern.test(value))) {
-    throw new Error(`farcarTaskIdentityPolicy: ${what} '${value}' is not valid`);
+    throw new Error(`${fn}: ${what} '${value}' is not valid`);
   }
   return value;
 }
@@ -104,6 +104,63 @@ export function farcarTrustBundleReadPolicy(input: { trustBundleSecretArn: strin
     Sid: "InjectMeshTrustBundle",
     Effect: "Allow",
     Action: "secretsmanager:GetSecretValue",
-    Resource: check(input.trustBundleSecretArn, SECRET_ARN, "trustBundleSecretArn (a full secret ARN)"),
+    Resource: check(input.trustBundleSecretArn, SECRET_ARN, "trustBundleSecretArn (a full secret ARN)", "farcarTrustBundleReadPolicy"),
   });
+}
+
+/**
+ * What an egress Farcar's identity sidecar does with its TASK role (envoy/sidecar, egress mode).
+ * Values may be Terraform tokens (e.g. `secret.arn`).
+ */
+export interface FarcarEgressTaskPolicyInput {
+  /** mtls: full ARN of the secret holding the client certificate + key. */
+  clientCertificateSecretArn?: string;
+  /** header: full ARN of the secret holding the credential header value. */
+  headerSecretArn?: string;
+  /** sigv4 with roleArn: the acquisition's role the sidecar assumes (its trust policy must trust the task role). */
+  assumeRoleArn?: string;
+}
+
+const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+
+/**
+ * Whether an egress Farcar's task role needs farcarEgressTaskPolicy at all: only with a client
+ * certificate, a header secret or a role to assume. sigv4 signing AS the task role (no roleArn) and
+ * a trust bundle alone need no identity permission (ECS, with the execution role, injects the
+ * bundle), so the stack attaches no identity policy then.
+ */
+export function egressNeedsTaskPolicy(input: FarcarEgressTaskPolicyInput): boolean {
+  return [input.clientCertificateSecretArn, input.headerSecretArn, input.assumeRoleArn].some((v) => v !== undefined && v !== "");
+}
+
+/**
+ * The egress Farcar task role's identity policy: exactly what its identity sidecar needs.
+ *  - GetSecretValue + DescribeSecret on exactly the client certificate secret and/or the header
+ *    secret (a customer managed KMS key on them must also allow the role to decrypt via Secrets
+ *    Manager);
+ *  - sts:AssumeRole on exactly the upstream's role, which lives in the acquisition's account: its
+ *    trust policy must trust this task role too (cross-account assumption needs both sides).
+ * Throws when none is given (see egressNeedsTaskPolicy: then no policy is attached).
+ */
+export function farcarEgressTaskPolicy(input: FarcarEgressTaskPolicyInput): PolicyDocument {
+  if (!egressNeedsTaskPolicy(input)) {
+    throw new Error(
+      "farcarEgressTaskPolicy: give clientCertificateSecretArn, headerSecretArn and/or assumeRoleArn; a Farcar signing as its task role needs no identity policy (egressNeedsTaskPolicy)",
+    );
+  }
+  const statements: PolicyStatement[] = [];
+  const read = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+  if (input.clientCertificateSecretArn) {
+    const arn = check(input.clientCertificateSecretArn, SECRET_ARN, "clientCertificateSecretArn (a full secret ARN)", "farcarEgressTaskPolicy");
+    statements.push({ Sid: "ReadUpstreamClientCertificate", Effect: "Allow", Action: read, Resource: arn });
+  }
+  if (input.headerSecretArn) {
+    const arn = check(input.headerSecretArn, SECRET_ARN, "headerSecretArn (a full secret ARN)", "farcarEgressTaskPolicy");
+    statements.push({ Sid: "ReadUpstreamHeaderCredential", Effect: "Allow", Action: read, Resource: arn });
+  }
+  if (input.assumeRoleArn) {
+    const arn = check(input.assumeRoleArn, ROLE_ARN, "assumeRoleArn (an IAM role ARN)", "farcarEgressTaskPolicy");
+    statements.push({ Sid: "AssumeUpstreamSigningRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: arn });
+  }
+  return policyDocument(...statements);
 }

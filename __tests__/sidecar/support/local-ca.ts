@@ -63,17 +63,21 @@ export class LocalCa {
     return this.sign(csr.publicKey, opts);
   }
 
-  /** Generates a key and a leaf (for secrets written by "the parent's identity system"). */
-  async issueWithKey(opts: { uris: string[]; notBefore: Date; notAfter: Date }): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  /** Generates a key and a leaf (for secrets written by "the parent's identity system", or an acquisition's PKI). */
+  async issueWithKey(opts: LeafOptions): Promise<{ certificatePem: string; privateKeyPem: string }> {
     const keys = (await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
     const certificatePem = await this.sign(keys.publicKey as unknown as CryptoKey, opts);
     const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
     return { certificatePem, privateKeyPem: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY")}\n` };
   }
 
-  private async sign(publicKey: x509.PublicKey | CryptoKey, opts: { uris: string[]; notBefore: Date; notAfter: Date }): Promise<string> {
+  private async sign(publicKey: x509.PublicKey | CryptoKey, opts: LeafOptions): Promise<string> {
+    const names = [
+      ...opts.uris.map((value) => ({ type: "url" as const, value })),
+      ...(opts.dns ?? []).map((value) => ({ type: "dns" as const, value })),
+    ];
     const leaf = await x509.X509CertificateGenerator.create({
-      subject: "",
+      subject: opts.subject ?? "",
       issuer: this.issuing.subjectName,
       publicKey,
       signingKey: this.issuingKeys.privateKey as unknown as CryptoKey,
@@ -81,17 +85,28 @@ export class LocalCa {
       notAfter: opts.notAfter,
       signingAlgorithm: EC,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        new x509.SubjectAlternativeNameExtension(
-          opts.uris.map((value) => ({ type: "url" as const, value })),
-          true,
-        ),
+        new x509.ExtendedKeyUsageExtension(opts.extendedKeyUsages ?? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        new x509.SubjectAlternativeNameExtension(names, !opts.subject),
       ],
     });
     return `${leaf.toString("pem")}\n`;
   }
+}
+
+export interface LeafOptions {
+  uris: string[];
+  notBefore: Date;
+  notAfter: Date;
+  /** DNS SANs, after the URI SANs. */
+  dns?: string[];
+  /** A subject DN (the SAN is critical only when the subject is empty). @default "" */
+  subject?: string;
+  /** Extended key usages (OIDs). @default serverAuth + clientAuth */
+  extendedKeyUsages?: string[];
+  /** Issue a CA certificate instead of an end-entity one (to test refusals). */
+  ca?: boolean;
 }
 
 type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"];
