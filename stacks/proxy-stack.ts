@@ -133,6 +133,7 @@ export abstract class ProxyStack extends TerraformStack {
       cidr: layout.callerVpcCidr,
       availabilityZones: layout.availabilityZones,
       callerCidrs: layout.callerCidrs,
+      vpcName: kind === "ingress" ? "acquisition" : "callers",
     });
     this.cluster = new EcsCluster(this, "cluster", { name: this.prefix, setting: [{ name: "containerInsights", value: "enhanced" }] });
     new ApiGatewayLogging(this, "api-logging", {

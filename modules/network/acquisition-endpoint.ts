@@ -5,21 +5,26 @@
  */
 import { Construct } from "constructs";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
-import { splitCidr } from "./subnets";
+import { privateVpc } from "./private-vpc";
 
 export interface AcquisitionEndpointProps {
   readonly namePrefix: string;
   readonly region: string;
   readonly cidr: string;
   readonly availabilityZones: readonly string[];
-  /** CIDRs of acquisition workloads allowed to reach the endpoint on 443. */
+  /** CIDRs of the caller workloads allowed to reach the endpoint on 443. */
   readonly callerCidrs: readonly string[];
+  /**
+   * `Name` tag suffix of the VPC.
+   * @default "acquisition" (the ingress direction: acquisition services are the callers)
+   */
+  readonly vpcName?: string;
 }
 
 /**
@@ -45,33 +50,23 @@ export class AcquisitionEndpoint extends Construct {
   constructor(scope: Construct, id: string, props: AcquisitionEndpointProps) {
     super(scope, id);
     const name = (suffix: string) => ({ Name: `${props.namePrefix}-${suffix}` });
-    this.vpc = new Vpc(this, "vpc", {
-      cidrBlock: props.cidr,
-      enableDnsHostnames: true,
-      enableDnsSupport: true,
-      tags: name("acquisition"),
-    });
-    const cidrs = splitCidr(props.cidr, props.availabilityZones.length);
-    this.subnets = props.availabilityZones.map(
-      (az, i) =>
-        new Subnet(this, `endpoint-${az}`, {
-          vpcId: this.vpc.id,
-          availabilityZone: az,
-          cidrBlock: cidrs[i],
-          mapPublicIpOnLaunch: false,
-          tags: name(`endpoint-${az}`),
-        }),
-    );
+    ({ vpc: this.vpc, subnets: this.subnets } = privateVpc(this, {
+      namePrefix: props.namePrefix,
+      vpcName: props.vpcName ?? "acquisition",
+      subnetName: "endpoint",
+      cidr: props.cidr,
+      availabilityZones: props.availabilityZones,
+    }));
     this.securityGroup = new SecurityGroup(this, "execute-api", {
       name: `${props.namePrefix}-execute-api`,
-      description: "execute-api endpoint: HTTPS from the acquisition's workload CIDRs only",
+      description: "execute-api endpoint: HTTPS from the callers' workload CIDRs only",
       vpcId: this.vpc.id,
       tags: name("execute-api"),
     });
     for (const cidr of props.callerCidrs) {
       new VpcSecurityGroupIngressRule(this, `https-from-${cidr.replace(/[./]/g, "-")}`, {
         securityGroupId: this.securityGroup.id,
-        description: `HTTPS from acquisition workloads ${cidr}`,
+        description: `HTTPS from caller workloads ${cidr}`,
         ipProtocol: "tcp",
         fromPort: 443,
         toPort: 443,

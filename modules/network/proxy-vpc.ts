@@ -8,11 +8,11 @@ import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { splitCidr } from "./subnets";
+import { privateVpc } from "./private-vpc";
 
 /** Interface endpoints a Farcar task needs: image pulls, logs, STS, and its identity sources. */
 export const PROXY_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "acm-pca"] as const;
@@ -45,24 +45,17 @@ export class ProxyVpc extends Construct {
     super(scope, id);
     const name = (suffix: string) => ({ Name: `${props.namePrefix}-${suffix}` });
 
-    this.vpc = new Vpc(this, "vpc", {
-      cidrBlock: props.cidr,
-      enableDnsHostnames: true,
-      enableDnsSupport: true,
-      tags: name("proxy"),
-    });
+    ({ vpc: this.vpc, subnets: this.subnets } = privateVpc(this, {
+      namePrefix: props.namePrefix,
+      vpcName: "proxy",
+      subnetName: "private",
+      cidr: props.cidr,
+      availabilityZones: props.availabilityZones,
+    }));
     this.routeTable = new RouteTable(this, "private", { vpcId: this.vpc.id, tags: name("private") });
-    const cidrs = splitCidr(props.cidr, props.availabilityZones.length);
-    this.subnets = props.availabilityZones.map((az, i) => {
-      const subnet = new Subnet(this, `private-${az}`, {
-        vpcId: this.vpc.id,
-        availabilityZone: az,
-        cidrBlock: cidrs[i],
-        mapPublicIpOnLaunch: false,
-        tags: name(`private-${az}`),
-      });
+    this.subnets.forEach((subnet, i) => {
+      const az = props.availabilityZones[i];
       new RouteTableAssociation(this, `private-${az}-routes`, { subnetId: subnet.id, routeTableId: this.routeTable.id });
-      return subnet;
     });
 
     this.endpointSecurityGroup = new SecurityGroup(this, "endpoints", {
