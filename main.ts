@@ -3,6 +3,7 @@
  * (default examples/fleet.yaml) and synthesizes every stack. An invalid fleet file prints every
  * problem with its line and exits non-zero before anything is written.
  */
+import { existsSync, rmSync } from "node:fs";
 import { App } from "cdktf";
 import { FleetError, SynthError } from "./config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
@@ -20,6 +21,10 @@ function main(): void {
     }
     throw err;
   }
+  // cdktf's App creates its output directory at once; remove it again if this run created it and
+  // then failed, so a failed synth leaves nothing behind.
+  const outdir = process.env.CDKTF_OUTDIR || "cdktf.out";
+  const outdirExisted = existsSync(outdir);
   const app = new App();
   try {
     buildFleet(app, fleet);
@@ -27,6 +32,7 @@ function main(): void {
     app.synth();
   } catch (err) {
     if (err instanceof SynthError) {
+      if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
       process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.\n`);
       process.exit(1);
     }

@@ -40,4 +40,19 @@ describe("main.ts", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user mistake
     expect(existsSync(r.outdir)).toBe(false);
   });
+
+  test("a fleet AWS cannot hold (resource policy over 8192 characters) fails with the fix, writes nothing", () => {
+    const services = Array.from(
+      { length: 12 },
+      (_, i) => `          svc-${i}:\n            roleArns: [arn:aws:iam::333333333333:role/service-role-number-${i}]\n            targets: [ledger]\n`,
+    ).join("");
+    const r = runMain(BASE_FLEET + services);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /farcar: afterpay\/staging ingress: the API resource policy would be \d+ characters, over API Gateway's 8192\. Fix: move some inbound services/,
+    );
+    expect(r.stderr).toContain("Nothing was synthesized.");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(r.outdir)).toBe(false);
+  });
 });
