@@ -195,18 +195,11 @@ export interface FarcarCircuitBreaker {
   readonly maxRetries?: number;
 }
 
-/** Everything the generator needs for one acquisition service's Farcar. */
-export interface FarcarEnvoyInput {
-  /** Acquisition name (DNS label), e.g. `afterpay`. */
-  readonly acquisition: string;
-  /** Environment name (DNS label), e.g. `staging`. */
-  readonly environment: string;
-  /** Acquisition service X this Farcar stands for (DNS label), e.g. `checkout`. */
-  readonly service: string;
-  /** X's SPIFFE ID: the identity of this Farcar's client certificate (written to the logs). */
-  readonly spiffeId: string;
-  /** Mesh services X may call; at least one. */
-  readonly targets: readonly FarcarTarget[];
+/**
+ * How a Farcar listens, times out, limits and retries on its way to the mesh (ingress) or to the
+ * acquisition's service (egress): the same options, defaults and checks in both directions.
+ */
+export interface FarcarTuning {
   /** @default 8080 (FARCAR_PORTS.listener) */
   readonly listenerPort?: number;
   /** @default 8081 (FARCAR_PORTS.health) */
@@ -218,23 +211,39 @@ export interface FarcarEnvoyInput {
   /** @default 10485760 (MAX_REQUEST_BYTES) */
   readonly maxRequestBytes?: number;
   /**
-   * Protocol towards the targets. HTTP/1.1 is the default: every mesh sidecar speaks it and it needs
-   * no ALPN agreement; choose `http2` when the mesh expects h2 (ALPN `h2` is then offered).
+   * Protocol towards the targets (ingress) or the upstream (egress). HTTP/1.1 is the default: every
+   * mesh sidecar speaks it and it needs no ALPN agreement; choose `http2` when the other side
+   * expects h2 (ALPN `h2` is then offered over TLS).
    * @default "http1"
    */
   readonly upstreamProtocol?: "http1" | "http2";
-  /** Retries for requests that never reached a target. @default 2 */
+  /** Retries for requests that never reached a target (or the upstream). @default 2 */
   readonly retries?: number;
   /** @default DEFAULT_CIRCUIT_BREAKER */
   readonly circuitBreaker?: FarcarCircuitBreaker;
   /** @default 10000 */
   readonly maxDownstreamConnections?: number;
   /**
-   * Extra request headers to remove before forwarding, e.g. identity headers the parent mesh's
-   * services trust (lowercase names).
-   * @default - only UNTRUSTED_REQUEST_HEADERS and TARGET_HEADER
+   * Extra request headers to remove before forwarding (lowercase names), e.g. identity headers the
+   * parent mesh's services trust.
+   * @default - only UNTRUSTED_REQUEST_HEADERS and TARGET_HEADER (egress: also CALLER_CREDENTIAL_HEADERS
+   * and the upstream's credential header)
    */
   readonly stripRequestHeaders?: readonly string[];
+}
+
+/** Everything the generator needs for one acquisition service's Farcar. */
+export interface FarcarEnvoyInput extends FarcarTuning {
+  /** Acquisition name (DNS label), e.g. `afterpay`. */
+  readonly acquisition: string;
+  /** Environment name (DNS label), e.g. `staging`. */
+  readonly environment: string;
+  /** Acquisition service X this Farcar stands for (DNS label), e.g. `checkout`. */
+  readonly service: string;
+  /** X's SPIFFE ID: the identity of this Farcar's client certificate (written to the logs). */
+  readonly spiffeId: string;
+  /** Mesh services X may call; at least one. */
+  readonly targets: readonly FarcarTarget[];
 }
 
 /** Thrown when FarcarEnvoyInput is invalid: names the field, the value received and the fix. */

@@ -94,6 +94,7 @@ import {
   type EnvoyBootstrap,
   type FarcarCircuitBreaker,
   type FarcarTimeouts,
+  type FarcarTuning,
   type ProtoJson,
 } from "./bootstrap";
 import { IDENTITY_DIR, SDS_SECRET_NAMES } from "./identity-files";
@@ -233,7 +234,7 @@ export type EgressUpstreamAuth =
 export type EgressUpstreamCa = "system" | "trustBundle";
 
 /** Everything the generator needs for one outbound service's egress Farcar. */
-export interface FarcarEgressInput {
+export interface FarcarEgressInput extends FarcarTuning {
   /** Acquisition name (DNS label), e.g. `afterpay`. */
   readonly acquisition: string;
   /** Environment name (DNS label), e.g. `production`. */
@@ -255,26 +256,6 @@ export interface FarcarEgressInput {
    * @default "system" ("trustBundle" for mtls)
    */
   readonly upstreamCa?: EgressUpstreamCa;
-  /** @default 8080 (FARCAR_PORTS.listener) */
-  readonly listenerPort?: number;
-  /** @default 8081 (FARCAR_PORTS.health) */
-  readonly healthPort?: number;
-  /** @default 9901 (FARCAR_PORTS.admin) */
-  readonly adminPort?: number;
-  /** @default DEFAULT_TIMEOUTS */
-  readonly timeouts?: FarcarTimeouts;
-  /** @default 10485760 (MAX_REQUEST_BYTES) */
-  readonly maxRequestBytes?: number;
-  /** Protocol towards the upstream; `http2` offers ALPN h2 over TLS. @default "http1" */
-  readonly upstreamProtocol?: "http1" | "http2";
-  /** Retries for requests that never reached the upstream. @default 2 */
-  readonly retries?: number;
-  /** @default DEFAULT_CIRCUIT_BREAKER */
-  readonly circuitBreaker?: FarcarCircuitBreaker;
-  /** @default 10000 */
-  readonly maxDownstreamConnections?: number;
-  /** Extra request headers to remove before forwarding (lowercase names). */
-  readonly stripRequestHeaders?: readonly string[];
 }
 
 /** Thrown when FarcarEgressInput is invalid: names the field, the value received and the fix. */
