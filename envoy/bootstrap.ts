@@ -314,18 +314,8 @@ export function farcarBootstrap(input: FarcarEnvoyInput): EnvoyBootstrap {
 }
 
 /** Input with defaults applied and checked. */
-interface Settings {
+interface Settings extends ResolvedFarcarTuning {
   readonly targets: readonly ResolvedTarget[];
-  readonly listenerPort: number;
-  readonly healthPort: number;
-  readonly adminPort: number;
-  readonly timeouts: Required<FarcarTimeouts>;
-  readonly maxRequestBytes: number;
-  readonly upstreamProtocol: "http1" | "http2";
-  readonly retries: number;
-  readonly circuitBreaker: Required<FarcarCircuitBreaker>;
-  readonly maxDownstreamConnections: number;
-  readonly strippedHeaders: readonly string[];
 }
 
 interface ResolvedTarget {
@@ -632,13 +622,56 @@ function resolve(input: FarcarEnvoyInput): Settings {
     return { name: target.name, spiffeId: target.spiffeId, host, port, authority };
   });
 
+  const ports = resolveFarcarPorts(input, fail);
+  const limits = resolveFarcarLimits(input, fail);
+
+  const extra = input.stripRequestHeaders ?? [];
+  for (const header of extra) {
+    if (!HEADER_NAME.test(header)) fail(`stripRequestHeaders: "${header}" is not a lowercase HTTP header name`);
+  }
+  const strippedHeaders = [...new Set([...UNTRUSTED_REQUEST_HEADERS, ...extra])];
+
+  return { targets, ...ports, ...limits, strippedHeaders };
+}
+
+/** FarcarTuning with defaults applied and checked, as both directions' generators use it. */
+export interface ResolvedFarcarTuning {
+  readonly listenerPort: number;
+  readonly healthPort: number;
+  readonly adminPort: number;
+  readonly timeouts: Required<FarcarTimeouts>;
+  readonly maxRequestBytes: number;
+  readonly upstreamProtocol: "http1" | "http2";
+  readonly retries: number;
+  readonly circuitBreaker: Required<FarcarCircuitBreaker>;
+  readonly maxDownstreamConnections: number;
+  /** Removed from every forwarded request: the direction's own list plus `stripRequestHeaders`. */
+  readonly strippedHeaders: readonly string[];
+}
+
+/** The three ports of FarcarTuning, defaulted and checked (each a TCP port, all different). */
+export function resolveFarcarPorts(
+  input: FarcarTuning,
+  fail: (message: string) => never,
+): Pick<ResolvedFarcarTuning, "listenerPort" | "healthPort" | "adminPort"> {
   const listenerPort = checkPort(input.listenerPort ?? FARCAR_PORTS.listener, "listenerPort", fail);
   const healthPort = checkPort(input.healthPort ?? FARCAR_PORTS.health, "healthPort", fail);
   const adminPort = checkPort(input.adminPort ?? FARCAR_PORTS.admin, "adminPort", fail);
   if (new Set([listenerPort, healthPort, adminPort]).size !== 3) {
     fail(`listenerPort ${listenerPort}, healthPort ${healthPort} and adminPort ${adminPort} must all differ`);
   }
+  return { listenerPort, healthPort, adminPort };
+}
 
+/**
+ * Timeouts, body limit, retries, protocol, circuit breaker and connection cap of FarcarTuning,
+ * defaulted and checked. The ports (resolveFarcarPorts) and stripped headers are each direction's
+ * to resolve around it.
+ */
+export function resolveFarcarLimits(
+  input: FarcarTuning,
+  fail: (message: string) => never,
+): Omit<ResolvedFarcarTuning, "listenerPort" | "healthPort" | "adminPort" | "strippedHeaders"> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
   for (const [key, value] of Object.entries(timeouts)) {
     if (!(Number.isFinite(value) && value > 0)) fail(`timeouts.${key} must be a positive number of seconds, got ${value}`);
@@ -659,6 +692,10 @@ function resolve(input: FarcarEnvoyInput): Settings {
   }
   const retries = input.retries ?? DEFAULT_RETRIES;
   if (!Number.isInteger(retries) || retries < 0 || retries > 10) fail(`retries must be an integer 0..10, got ${retries}`);
+  const upstreamProtocol = input.upstreamProtocol ?? "http1";
+  if (upstreamProtocol !== "http1" && upstreamProtocol !== "http2") {
+    fail(`upstreamProtocol "${String(upstreamProtocol)}" must be "http1" or "http2"`);
+  }
 
   const circuitBreaker = { ...DEFAULT_CIRCUIT_BREAKER, ...definedOnly(input.circuitBreaker ?? {}) };
   for (const [key, value] of Object.entries(circuitBreaker)) {
@@ -668,26 +705,7 @@ function resolve(input: FarcarEnvoyInput): Settings {
   if (!Number.isInteger(maxDownstreamConnections) || maxDownstreamConnections <= 0) {
     fail(`maxDownstreamConnections must be a positive integer, got ${maxDownstreamConnections}`);
   }
-
-  const extra = input.stripRequestHeaders ?? [];
-  for (const header of extra) {
-    if (!HEADER_NAME.test(header)) fail(`stripRequestHeaders: "${header}" is not a lowercase HTTP header name`);
-  }
-  const strippedHeaders = [...new Set([...UNTRUSTED_REQUEST_HEADERS, ...extra])];
-
-  return {
-    targets,
-    listenerPort,
-    healthPort,
-    adminPort,
-    timeouts,
-    maxRequestBytes,
-    upstreamProtocol: input.upstreamProtocol ?? "http1",
-    retries,
-    circuitBreaker,
-    maxDownstreamConnections,
-    strippedHeaders,
-  };
+  return { timeouts, maxRequestBytes, upstreamProtocol, retries, circuitBreaker, maxDownstreamConnections };
 }
 
 function checkSpiffeId(value: string, field: string, fail: (message: string) => never): void {

@@ -78,24 +78,19 @@
 import { createHash } from "crypto";
 import { isIP } from "net";
 import {
-  API_GATEWAY_INTEGRATION_TIMEOUT_SEC,
   CONTAINER_STOP_TIMEOUT_SEC,
-  DEFAULT_CIRCUIT_BREAKER,
-  DEFAULT_MAX_DOWNSTREAM_CONNECTIONS,
-  DEFAULT_RETRIES,
-  DEFAULT_TIMEOUTS,
   DRAIN_TIME_SEC,
   FARCAR_LISTENER_NAMES,
   FARCAR_PORTS,
-  MAX_REQUEST_BYTES,
   TARGET_HEADER,
   UNTRUSTED_REQUEST_HEADERS,
   farcarHealthListener,
+  resolveFarcarLimits,
+  resolveFarcarPorts,
   type EnvoyBootstrap,
-  type FarcarCircuitBreaker,
-  type FarcarTimeouts,
   type FarcarTuning,
   type ProtoJson,
+  type ResolvedFarcarTuning,
 } from "./bootstrap";
 import { IDENTITY_DIR, SDS_SECRET_NAMES } from "./identity-files";
 import {
@@ -448,20 +443,10 @@ export function egressContainerLaunch(input: FarcarEgressInput): EnvoyContainerL
 }
 
 /** Input with defaults applied and checked. */
-interface EgressSettings {
+interface EgressSettings extends ResolvedFarcarTuning {
   readonly upstream: ResolvedUpstream;
   readonly auth: ResolvedAuth;
   readonly upstreamCa: EgressUpstreamCa;
-  readonly listenerPort: number;
-  readonly healthPort: number;
-  readonly adminPort: number;
-  readonly timeouts: Required<FarcarTimeouts>;
-  readonly maxRequestBytes: number;
-  readonly upstreamProtocol: "http1" | "http2";
-  readonly retries: number;
-  readonly circuitBreaker: Required<FarcarCircuitBreaker>;
-  readonly maxDownstreamConnections: number;
-  readonly strippedHeaders: readonly string[];
 }
 
 interface ResolvedUpstream {
@@ -812,49 +797,11 @@ function resolveEgress(input: FarcarEgressInput): EgressSettings {
     fail(`upstreamCa "${upstreamCa}" cannot be used with mtls: the upstream is verified against the acquisition's CA bundle (omit upstreamCa)`);
   }
 
-  const listenerPort = checkPort(input.listenerPort ?? FARCAR_PORTS.listener, "listenerPort", fail);
-  const healthPort = checkPort(input.healthPort ?? FARCAR_PORTS.health, "healthPort", fail);
-  const adminPort = checkPort(input.adminPort ?? FARCAR_PORTS.admin, "adminPort", fail);
-  if (new Set([listenerPort, healthPort, adminPort]).size !== 3) {
-    fail(`listenerPort ${listenerPort}, healthPort ${healthPort} and adminPort ${adminPort} must all differ`);
-  }
-  if (auth.kind === "sigv4" && auth.roleArn && [listenerPort, healthPort, adminPort].includes(EGRESS_AWS_CREDENTIALS_ENDPOINT.port)) {
+  const ports = resolveFarcarPorts(input, fail);
+  if (auth.kind === "sigv4" && auth.roleArn && Object.values(ports).includes(EGRESS_AWS_CREDENTIALS_ENDPOINT.port)) {
     fail(`port ${EGRESS_AWS_CREDENTIALS_ENDPOINT.port} is the identity sidecar's AWS credentials endpoint (sigv4.roleArn); move the Envoy port`);
   }
-
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
-  for (const [key, value] of Object.entries(timeouts)) {
-    if (!(Number.isFinite(value) && value > 0)) fail(`timeouts.${key} must be a positive number of seconds, got ${value}`);
-  }
-  if (timeouts.routeSec >= API_GATEWAY_INTEGRATION_TIMEOUT_SEC) {
-    fail(`timeouts.routeSec ${timeouts.routeSec} must be below API Gateway's ${API_GATEWAY_INTEGRATION_TIMEOUT_SEC} s integration timeout`);
-  }
-  if (timeouts.connectSec >= timeouts.routeSec) {
-    fail(`timeouts.connectSec ${timeouts.connectSec} must be below timeouts.routeSec ${timeouts.routeSec}`);
-  }
-  if (timeouts.streamIdleSec <= timeouts.routeSec) {
-    fail(`timeouts.streamIdleSec ${timeouts.streamIdleSec} must exceed timeouts.routeSec ${timeouts.routeSec}`);
-  }
-
-  const maxRequestBytes = input.maxRequestBytes ?? MAX_REQUEST_BYTES;
-  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes <= 0 || maxRequestBytes > 0xffffffff) {
-    fail(`maxRequestBytes must be a positive integer below 4 GiB, got ${maxRequestBytes}`);
-  }
-  const retries = input.retries ?? DEFAULT_RETRIES;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 10) fail(`retries must be an integer 0..10, got ${retries}`);
-  const upstreamProtocol = input.upstreamProtocol ?? "http1";
-  if (upstreamProtocol !== "http1" && upstreamProtocol !== "http2") {
-    fail(`upstreamProtocol "${String(upstreamProtocol)}" must be "http1" or "http2"`);
-  }
-
-  const circuitBreaker = { ...DEFAULT_CIRCUIT_BREAKER, ...definedOnly(input.circuitBreaker ?? {}) };
-  for (const [key, value] of Object.entries(circuitBreaker)) {
-    if (!Number.isInteger(value) || value <= 0) fail(`circuitBreaker.${key} must be a positive integer, got ${value}`);
-  }
-  const maxDownstreamConnections = input.maxDownstreamConnections ?? DEFAULT_MAX_DOWNSTREAM_CONNECTIONS;
-  if (!Number.isInteger(maxDownstreamConnections) || maxDownstreamConnections <= 0) {
-    fail(`maxDownstreamConnections must be a positive integer, got ${maxDownstreamConnections}`);
-  }
+  const limits = resolveFarcarLimits(input, fail);
 
   const extra = input.stripRequestHeaders ?? [];
   for (const header of extra) {
@@ -871,21 +818,7 @@ function resolveEgress(input: FarcarEgressInput): EgressSettings {
     ]),
   ];
 
-  return {
-    upstream,
-    auth,
-    upstreamCa,
-    listenerPort,
-    healthPort,
-    adminPort,
-    timeouts,
-    maxRequestBytes,
-    upstreamProtocol,
-    retries,
-    circuitBreaker,
-    maxDownstreamConnections,
-    strippedHeaders,
-  };
+  return { upstream, auth, upstreamCa, ...ports, ...limits, strippedHeaders };
 }
 
 function resolveUpstreamUrl(raw: unknown, fail: Fail): ResolvedUpstream {
@@ -959,16 +892,6 @@ function resolveAuth(auth: EgressUpstreamAuth, upstream: ResolvedUpstream, fail:
       return { kind, name };
     }
   }
-}
-
-function checkPort(port: number, field: string, fail: Fail): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${field} must be a TCP port 1..65535, got ${port}`);
-  return port;
-}
-
-/** Drops keys whose value is undefined, so spreading over defaults keeps the defaults. */
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function socketAddress(address: string, port: number): ProtoJson {

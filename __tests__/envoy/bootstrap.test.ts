@@ -308,6 +308,7 @@ describe("invalid input fails at once with the field, the value and the fix", ()
     ["clashing ports", { healthPort: 8080 }, /must all differ/],
     ["a stream idle timeout shorter than the route", { timeouts: { streamIdleSec: 20 } }, /streamIdleSec 20 must exceed timeouts.routeSec 25/],
     ["a header name with upper case", { stripRequestHeaders: ["X-Caller"] }, /"X-Caller" is not a lowercase HTTP header name/],
+    ["an upstream protocol other than http1 or http2", { upstreamProtocol: "h2c" as "http2" }, /upstreamProtocol "h2c" must be "http1" or "http2"/],
   ];
 
   it.each(cases)("rejects %s", (_name, override, message) => {
