@@ -279,38 +279,17 @@ const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manage
 /** Builds the Envoy bootstrap of the Farcar for one acquisition service. Throws FarcarEnvoyInputError. */
 export function farcarBootstrap(input: FarcarEnvoyInput): EnvoyBootstrap {
   const settings = resolve(input);
-  const nodeId = `farcar-${input.acquisition}-${input.environment}-${input.service}`;
-  return {
-    node: {
-      id: nodeId,
-      cluster: nodeId,
-      metadata: {
-        acquisition: input.acquisition,
-        environment: input.environment,
-        service: input.service,
-        spiffe_id: input.spiffeId,
-      },
+  return assembleFarcarBootstrap(settings, {
+    nodeId: `farcar-${input.acquisition}-${input.environment}-${input.service}`,
+    metadata: {
+      acquisition: input.acquisition,
+      environment: input.environment,
+      service: input.service,
+      spiffe_id: input.spiffeId,
     },
-    admin: {
-      // Loopback only: the admin API can fail health checks and dump config. Never expose it.
-      address: socketAddress("127.0.0.1", settings.adminPort),
-    },
-    static_resources: {
-      listeners: [trafficListener(input, settings), healthListener(settings)],
-      clusters: settings.targets.map((target) => targetCluster(target, settings)),
-    },
-    overload_manager: {
-      resource_monitors: [
-        {
-          name: "envoy.resource_monitors.downstream_connections",
-          typed_config: {
-            "@type": `${TYPE}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
-            max_active_downstream_connections: settings.maxDownstreamConnections,
-          },
-        },
-      ],
-    },
-  };
+    trafficListener: trafficListener(input, settings),
+    clusters: settings.targets.map((target) => targetCluster(target, settings)),
+  });
 }
 
 /** Input with defaults applied and checked. */
@@ -334,23 +313,7 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
       prefix: "/",
       headers: [{ name: TARGET_HEADER, string_match: { exact: target.name } }],
     },
-    route: {
-      cluster: targetClusterName(target.name),
-      timeout: seconds(s.timeouts.routeSec),
-      host_rewrite_literal: target.authority,
-      retry_policy: {
-        // Only retry what never reached the target: safe for non-idempotent requests.
-        retry_on: "connect-failure,reset-before-request",
-        num_retries: s.retries,
-        retry_host_predicate: [
-          {
-            name: "envoy.retry_host_predicates.previous_hosts",
-            typed_config: { "@type": `${TYPE}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate` },
-          },
-        ],
-        host_selection_retry_max_attempts: 3,
-      },
-    },
+    route: farcarRouteAction(s, { cluster: targetClusterName(target.name), authority: target.authority }),
     // Matched on it; the target never sees it.
     request_headers_to_remove: [TARGET_HEADER],
   }));
@@ -362,7 +325,96 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
       { header: { key: "content-type", value: "application/json" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" },
     ],
   });
+  return farcarTrafficListener(s, {
+    routeConfigName: "farcar_targets",
+    virtualHostName: "targets",
+    routes,
+    accessLog: farcarAccessLog({
+      farcar_spiffe_id: input.spiffeId,
+      acquisition: input.acquisition,
+      environment: input.environment,
+      service: input.service,
+      // The route name is the target (or UNKNOWN_TARGET_ROUTE): routes remove TARGET_HEADER
+      // before forwarding, so the header itself is not a reliable source here.
+      target: "%ROUTE_NAME%",
+      // The raw header, truncated: kept on rejected requests (the 404 route does not remove it).
+      requested_target: `%REQ(${TARGET_HEADER}):64%`,
+    }),
+  });
+}
 
+/** One cluster per target: DNS-resolved, mTLS as the Farcar, exact SPIFFE ID check on the peer. */
+function targetCluster(target: ResolvedTarget, s: Settings): ProtoJson {
+  return farcarCluster(s, {
+    name: targetClusterName(target.name),
+    host: target.host,
+    port: target.port,
+    // The Farcar's own X.509-SVID (X's identity); only this target's SPIFFE ID is accepted on this
+    // cluster, chaining to the parent mesh's CA bundle.
+    transportSocket: farcarUpstreamTlsSocket(s, {
+      sni: target.host,
+      clientCertificate: true,
+      san: { type: "URI", value: target.spiffeId },
+    }),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared with the egress Farcar (envoy/egress.ts): everything on the NLB side, and the skeleton of
+// a cluster, so both directions listen, limit, time out, retry, log and drain the same way.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The bootstrap around a direction's traffic listener and clusters: the node, the admin API on
+ * loopback, the health listener and the overload manager's cap on downstream connections.
+ */
+export function assembleFarcarBootstrap(
+  s: ResolvedFarcarTuning,
+  parts: {
+    readonly nodeId: string;
+    readonly metadata: ProtoJson;
+    readonly trafficListener: ProtoJson;
+    readonly clusters: readonly ProtoJson[];
+  },
+): EnvoyBootstrap {
+  return {
+    node: { id: parts.nodeId, cluster: parts.nodeId, metadata: parts.metadata },
+    admin: {
+      // Loopback only: the admin API can fail health checks and dump config. Never expose it.
+      address: socketAddress("127.0.0.1", s.adminPort),
+    },
+    static_resources: {
+      listeners: [parts.trafficListener, farcarHealthListener(s.healthPort)],
+      clusters: parts.clusters,
+    },
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: "envoy.resource_monitors.downstream_connections",
+          typed_config: {
+            "@type": `${TYPE}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
+            max_active_downstream_connections: s.maxDownstreamConnections,
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The traffic listener on `listenerPort`: every NLB peer is an external client, the body is
+ * buffered up to maxRequestBytes, `s.strippedHeaders` never reach a route's cluster, and `routes`
+ * (one virtual host) decide where a request goes.
+ */
+export function farcarTrafficListener(
+  s: ResolvedFarcarTuning,
+  routing: {
+    readonly routeConfigName: string;
+    readonly virtualHostName: string;
+    readonly routes: readonly ProtoJson[];
+    readonly accessLog: ProtoJson;
+  },
+): ProtoJson {
   const hcm: ProtoJson = {
     "@type": HCM_TYPE,
     stat_prefix: FARCAR_LISTENER_NAMES.traffic,
@@ -380,23 +432,26 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
     normalize_path: true,
     merge_slashes: true,
     path_with_escaped_slashes_action: "KEEP_UNCHANGED",
-    // Keep the target's own Server header rather than announcing Envoy.
+    // Keep the other side's own Server header rather than announcing Envoy.
     server_header_transformation: "PASS_THROUGH",
     common_http_protocol_options: {
       idle_timeout: seconds(s.timeouts.downstreamIdleSec),
-      // `x_forwarded_client_cert` must not become a second spelling of a stripped header.
+      // `x_forwarded_client_cert`, `x_amz_security_token`, `x_api_key` must not become second
+      // spellings of stripped headers.
       headers_with_underscores_action: "DROP_HEADER",
     },
     request_headers_timeout: seconds(s.timeouts.requestHeadersSec),
     stream_idle_timeout: seconds(s.timeouts.streamIdleSec),
-    access_log: [stdoutJsonAccessLog(input)],
+    access_log: [routing.accessLog],
     route_config: {
-      name: "farcar_targets",
+      name: routing.routeConfigName,
       // Cleaned from external requests before any filter runs (so the router never honours them)…
       internal_only_headers: [...UNTRUSTED_REQUEST_HEADERS],
-      // …and removed from every forwarded request regardless of how the peer was classified.
+      // …and removed from every forwarded request regardless of how the peer was classified. The
+      // router applies this BEFORE a cluster's upstream filters sign or inject (egress): the
+      // caller's credentials go, ours are added afterwards and are therefore not removed.
       request_headers_to_remove: [...s.strippedHeaders],
-      virtual_hosts: [{ name: "targets", domains: ["*"], routes }],
+      virtual_hosts: [{ name: routing.virtualHostName, domains: ["*"], routes: routing.routes }],
     },
     http_filters: [
       {
@@ -410,7 +465,7 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
         name: "envoy.filters.http.router",
         typed_config: {
           "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router`,
-          // No x-envoy-* headers added towards the mesh or back to the caller.
+          // No x-envoy-* headers added towards the other side or back to the caller.
           suppress_envoy_headers: true,
         },
       },
@@ -425,21 +480,43 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
 }
 
 /**
- * The NLB health listener on `healthPort`, shared by the egress Farcar (envoy/egress.ts) so both
- * directions answer health checks and drain the same way.
+ * A route's action towards `cluster`: the route timeout, the Host header the other side expects,
+ * an optional path prefix ("/foo" → "/base/path/foo") and retries of what never reached it.
  */
-export function farcarHealthListener(healthPort: number): ProtoJson {
-  return healthListener({ healthPort });
+export function farcarRouteAction(
+  s: ResolvedFarcarTuning,
+  to: { readonly cluster: string; readonly authority: string; readonly prefixRewrite?: string },
+): ProtoJson {
+  return {
+    cluster: to.cluster,
+    timeout: seconds(s.timeouts.routeSec),
+    host_rewrite_literal: to.authority,
+    ...(to.prefixRewrite ? { prefix_rewrite: to.prefixRewrite } : {}),
+    retry_policy: {
+      // Only retry what never reached the other side: safe for non-idempotent requests. A retry
+      // runs the cluster's upstream filters again, so it is signed or injected afresh (egress).
+      retry_on: "connect-failure,reset-before-request",
+      num_retries: s.retries,
+      retry_host_predicate: [
+        {
+          name: "envoy.retry_host_predicates.previous_hosts",
+          typed_config: { "@type": `${TYPE}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate` },
+        },
+      ],
+      host_selection_retry_max_attempts: 3,
+    },
+  };
 }
 
 /**
- * The health listener: 200 on HEALTH_CHECK_PATH while serving, 503 once Envoy drains or is failed
- * through the admin API; 404 for any other path. Nothing here reaches a target.
+ * The NLB health listener on `healthPort`: 200 on HEALTH_CHECK_PATH while serving, 503 once Envoy
+ * drains or is failed through the admin API; 404 for any other path. Nothing here reaches a target
+ * or the upstream.
  */
-function healthListener(s: Pick<Settings, "healthPort">): ProtoJson {
+export function farcarHealthListener(healthPort: number): ProtoJson {
   return {
     name: FARCAR_LISTENER_NAMES.health,
-    address: socketAddress("0.0.0.0", s.healthPort),
+    address: socketAddress("0.0.0.0", healthPort),
     filter_chains: [
       {
         filters: [
@@ -464,7 +541,7 @@ function healthListener(s: Pick<Settings, "healthPort">): ProtoJson {
                   name: "envoy.filters.http.health_check",
                   typed_config: {
                     "@type": `${TYPE}envoy.extensions.filters.http.health_check.v3.HealthCheck`,
-                    // Envoy answers itself: its own drain state is the health, not the targets'.
+                    // Envoy answers itself: its own drain state is the health, not the other side's.
                     pass_through_mode: false,
                     headers: [{ name: ":path", string_match: { exact: HEALTH_CHECK_PATH } }],
                   },
@@ -482,20 +559,32 @@ function healthListener(s: Pick<Settings, "healthPort">): ProtoJson {
   };
 }
 
-/** One cluster per target: DNS-resolved, mTLS as the Farcar, exact SPIFFE ID check on the peer. */
-function targetCluster(target: ResolvedTarget, s: Settings): ProtoJson {
-  const name = targetClusterName(target.name);
+/**
+ * A cluster to `host:port`: every address the name resolves to is an endpoint (DNS tuning is left
+ * at Envoy's defaults; newer Envoy moves those knobs to the DNS cluster extension), with the
+ * circuit breaker, the upstream protocol and idle timeout, then the caller's upstream HTTP filters
+ * (if any) and transport socket (absent: plain TCP).
+ */
+export function farcarCluster(
+  s: ResolvedFarcarTuning,
+  c: {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly upstreamHttpFilters?: readonly ProtoJson[];
+    readonly transportSocket?: ProtoJson;
+  },
+): ProtoJson {
   const http2 = s.upstreamProtocol === "http2";
+  const filters = c.upstreamHttpFilters ?? [];
   return {
-    name,
-    // Every address the name resolves to is an endpoint; DNS tuning is left at Envoy's defaults
-    // (newer Envoy moves those knobs to the DNS cluster extension).
+    name: c.name,
     type: "STRICT_DNS",
     connect_timeout: seconds(s.timeouts.connectSec),
     lb_policy: "ROUND_ROBIN",
     load_assignment: {
-      cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(target.host, target.port) } }] }],
+      cluster_name: c.name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(c.host, c.port) } }] }],
     },
     circuit_breakers: {
       thresholds: [
@@ -513,40 +602,73 @@ function targetCluster(target: ResolvedTarget, s: Settings): ProtoJson {
         "@type": `${TYPE}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
         common_http_protocol_options: { idle_timeout: seconds(s.timeouts.upstreamIdleSec) },
         explicit_http_config: http2 ? { http2_protocol_options: {} } : { http_protocol_options: {} },
+        ...(filters.length > 0 ? { http_filters: filters } : {}),
       },
     },
-    transport_socket: {
-      name: "envoy.transport_sockets.tls",
-      typed_config: {
-        "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
-        sni: target.host,
-        common_tls_context: {
-          // Envoy's client default tops out at TLS 1.2; allow 1.3 where the mesh offers it.
-          tls_params: { tls_minimum_protocol_version: "TLSv1_2", tls_maximum_protocol_version: "TLSv1_3" },
-          alpn_protocols: [http2 ? "h2" : "http/1.1"],
-          // The Farcar's own X.509-SVID (X's identity), reloaded from files on rotation.
-          tls_certificate_sds_secret_configs: [
-            { name: SDS_SECRET_NAMES.certificate, sds_config: fileSdsConfig("certificateSds") },
-          ],
+    ...(c.transportSocket ? { transport_socket: c.transportSocket } : {}),
+  };
+}
+
+/**
+ * The TLS transport socket of a cluster: TLS 1.2–1.3, ALPN for the upstream protocol, the peer
+ * checked for exactly `san`, trusting the SDS trust bundle (IDENTITY_FILES.trustBundleSds, reloaded
+ * on rotation) or `trustedCaFile`.
+ */
+export function farcarUpstreamTlsSocket(
+  s: Pick<ResolvedFarcarTuning, "upstreamProtocol">,
+  tls: {
+    /** TLS SNI. @default - none (SNI carries host names only, RFC 6066: omit it for an IP) */
+    readonly sni?: string;
+    /** Present the Farcar's client certificate from the SDS files (IDENTITY_FILES.certificateSds). */
+    readonly clientCertificate: boolean;
+    /** The SAN the peer's certificate must carry, matched exactly. */
+    readonly san: { readonly type: "URI" | "DNS" | "IP_ADDRESS"; readonly value: string };
+    /** CA file to trust. @default - the SDS trust bundle */
+    readonly trustedCaFile?: string;
+  },
+): ProtoJson {
+  const sanMatcher = { match_typed_subject_alt_names: [{ san_type: tls.san.type, matcher: { exact: tls.san.value } }] };
+  const commonTlsContext: ProtoJson = {
+    // Envoy's client default tops out at TLS 1.2; allow 1.3 where the other side offers it.
+    tls_params: { tls_minimum_protocol_version: "TLSv1_2", tls_maximum_protocol_version: "TLSv1_3" },
+    alpn_protocols: [s.upstreamProtocol === "http2" ? "h2" : "http/1.1"],
+    ...(tls.clientCertificate
+      ? { tls_certificate_sds_secret_configs: [{ name: SDS_SECRET_NAMES.certificate, sds_config: fileSdsConfig("certificateSds") }] }
+      : {}),
+    ...(tls.trustedCaFile === undefined
+      ? {
           combined_validation_context: {
-            // Only this target's SPIFFE ID is accepted on this cluster…
-            default_validation_context: {
-              match_typed_subject_alt_names: [{ san_type: "URI", matcher: { exact: target.spiffeId } }],
-            },
-            // …chaining to the parent mesh's CA bundle.
-            validation_context_sds_secret_config: {
-              name: SDS_SECRET_NAMES.trustBundle,
-              sds_config: fileSdsConfig("trustBundleSds"),
-            },
+            default_validation_context: sanMatcher,
+            validation_context_sds_secret_config: { name: SDS_SECRET_NAMES.trustBundle, sds_config: fileSdsConfig("trustBundleSds") },
           },
-        },
-      },
+        }
+      : { validation_context: { trusted_ca: { filename: tls.trustedCaFile }, ...sanMatcher } }),
+  };
+  return {
+    name: "envoy.transport_sockets.tls",
+    typed_config: {
+      "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
+      ...(tls.sni !== undefined ? { sni: tls.sni } : {}),
+      common_tls_context: commonTlsContext,
     },
   };
 }
 
-/** JSON access log on stdout (CloudWatch Logs via the awslogs driver). */
-function stdoutJsonAccessLog(input: FarcarEnvoyInput): ProtoJson {
+/**
+ * JSON access log on stdout (CloudWatch Logs via the awslogs driver): `head` (who the Farcar is and
+ * which route answered), then the request, the upstream connection and the caller. Reads no
+ * credential header: egress upstream filters write into the same header map the access log reads,
+ * so a `%REQ(...)%` of any of them would print the secret.
+ */
+export function farcarAccessLog(
+  head: { readonly [field: string]: string },
+  also: {
+    /** Log the upstream certificate's subject (`upstream_peer_subject`). @default false */
+    readonly upstreamPeerSubject?: boolean;
+    /** Log X-Amzn-Trace-Id (`amzn_trace_id`). @default false */
+    readonly amznTraceId?: boolean;
+  } = {},
+): ProtoJson {
   return {
     name: "envoy.access_loggers.stdout",
     typed_config: {
@@ -554,15 +676,7 @@ function stdoutJsonAccessLog(input: FarcarEnvoyInput): ProtoJson {
       log_format: {
         json_format: {
           start_time: "%START_TIME%",
-          farcar_spiffe_id: input.spiffeId,
-          acquisition: input.acquisition,
-          environment: input.environment,
-          service: input.service,
-          // The route name is the target (or UNKNOWN_TARGET_ROUTE): routes remove TARGET_HEADER
-          // before forwarding, so the header itself is not a reliable source here.
-          target: "%ROUTE_NAME%",
-          // The raw header, truncated: kept on rejected requests (the 404 route does not remove it).
-          requested_target: `%REQ(${TARGET_HEADER}):64%`,
+          ...head,
           method: "%REQ(:METHOD)%",
           path: "%REQ(:PATH)%",
           protocol: "%PROTOCOL%",
@@ -574,12 +688,14 @@ function stdoutJsonAccessLog(input: FarcarEnvoyInput): ProtoJson {
           duration_ms: "%DURATION%",
           upstream_host: "%UPSTREAM_HOST%",
           upstream_cluster: "%UPSTREAM_CLUSTER%",
+          ...(also.upstreamPeerSubject ? { upstream_peer_subject: "%UPSTREAM_PEER_SUBJECT%" } : {}),
           upstream_peer_uri_san: "%UPSTREAM_PEER_URI_SAN%",
           upstream_tls_version: "%UPSTREAM_TLS_VERSION%",
           upstream_transport_failure_reason: "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
           downstream_remote_address: "%DOWNSTREAM_REMOTE_ADDRESS%",
           x_forwarded_for: "%REQ(X-FORWARDED-FOR)%",
           request_id: "%REQ(X-REQUEST-ID)%",
+          ...(also.amznTraceId ? { amzn_trace_id: "%REQ(X-AMZN-TRACE-ID)%" } : {}),
           user_agent: "%REQ(USER-AGENT)%",
         },
       },

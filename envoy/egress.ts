@@ -8,11 +8,14 @@
  *     ▼ ONE upstream: the acquisition service's URL, called with the acquisition's NATIVE identity
  *   acquisition service
  *
- * Everything the ingress Farcar (envoy/bootstrap.ts) does on the NLB side is the same here: one
- * traffic listener on 0.0.0.0 that treats every NLB peer as external, a separate health listener
- * (farcarHealthListener) that fails as soon as Envoy drains, admin on 127.0.0.1, a 10 MiB body
- * limit, a route timeout below API Gateway's 29 s, retries only for requests that never reached the
- * upstream, circuit breakers, a JSON access log on stdout and the overload manager's connection cap.
+ * Everything the ingress Farcar (envoy/bootstrap.ts) does on the NLB side is the same here, built by
+ * the same functions of envoy/bootstrap.ts (FarcarTuning, resolveFarcarPorts/Limits,
+ * assembleFarcarBootstrap, farcarTrafficListener, farcarRouteAction, farcarCluster,
+ * farcarUpstreamTlsSocket, farcarAccessLog): one traffic listener on 0.0.0.0 that treats every NLB
+ * peer as external, a separate health listener (farcarHealthListener) that fails as soon as Envoy
+ * drains, admin on 127.0.0.1, a 10 MiB body limit, a route timeout below API Gateway's 29 s, retries
+ * only for requests that never reached the upstream, circuit breakers, a JSON access log on stdout
+ * and the overload manager's connection cap.
  * What differs is the upstream side: a single route to a single cluster, and one of three ways to
  * prove who is calling (EgressUpstreamAuth, structurally equal to `UpstreamAuth` in config/fleet.ts):
  *
@@ -80,11 +83,15 @@ import { isIP } from "net";
 import {
   CONTAINER_STOP_TIMEOUT_SEC,
   DRAIN_TIME_SEC,
-  FARCAR_LISTENER_NAMES,
   FARCAR_PORTS,
   TARGET_HEADER,
   UNTRUSTED_REQUEST_HEADERS,
-  farcarHealthListener,
+  assembleFarcarBootstrap,
+  farcarAccessLog,
+  farcarCluster,
+  farcarRouteAction,
+  farcarTrafficListener,
+  farcarUpstreamTlsSocket,
   resolveFarcarLimits,
   resolveFarcarPorts,
   type EnvoyBootstrap,
@@ -92,7 +99,7 @@ import {
   type ProtoJson,
   type ResolvedFarcarTuning,
 } from "./bootstrap";
-import { IDENTITY_DIR, SDS_SECRET_NAMES } from "./identity-files";
+import { IDENTITY_DIR } from "./identity-files";
 import {
   ENVOY_ADMIN_PORT_ENV,
   ENVOY_CONFIG_ENV,
@@ -102,7 +109,7 @@ import {
   envoyContainerCommand,
   type EnvoyContainerLaunch,
 } from "./render";
-import { SECRET_TYPE_URL, fileSdsConfig, type SdsDocument } from "./sds";
+import { SECRET_TYPE_URL, type SdsDocument } from "./sds";
 
 // ---------------------------------------------------------------------------------------------
 // Contract constants
@@ -373,45 +380,23 @@ export function headerCredentialSdsConfig(): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 
 const TYPE = "type.googleapis.com/";
-const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
 
 /** Builds the Envoy bootstrap of the egress Farcar for one outbound service. Throws FarcarEgressInputError. */
 export function farcarEgressBootstrap(input: FarcarEgressInput): EnvoyBootstrap {
   const s = resolveEgress(input);
-  const nodeId = `farcar-egress-${input.acquisition}-${input.environment}-${input.service}`;
-  return {
-    node: {
-      id: nodeId,
-      cluster: nodeId,
-      metadata: {
-        direction: "egress",
-        acquisition: input.acquisition,
-        environment: input.environment,
-        service: input.service,
-        upstream_url: s.upstream.url,
-        upstream_auth: s.auth.kind,
-      },
+  return assembleFarcarBootstrap(s, {
+    nodeId: `farcar-egress-${input.acquisition}-${input.environment}-${input.service}`,
+    metadata: {
+      direction: "egress",
+      acquisition: input.acquisition,
+      environment: input.environment,
+      service: input.service,
+      upstream_url: s.upstream.url,
+      upstream_auth: s.auth.kind,
     },
-    admin: {
-      // Loopback only: the admin API can fail health checks and dump config. Never expose it.
-      address: socketAddress("127.0.0.1", s.adminPort),
-    },
-    static_resources: {
-      listeners: [trafficListener(input, s), farcarHealthListener(s.healthPort)],
-      clusters: [upstreamCluster(input, s)],
-    },
-    overload_manager: {
-      resource_monitors: [
-        {
-          name: "envoy.resource_monitors.downstream_connections",
-          typed_config: {
-            "@type": `${TYPE}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
-            max_active_downstream_connections: s.maxDownstreamConnections,
-          },
-        },
-      ],
-    },
-  };
+    trafficListener: trafficListener(input, s),
+    clusters: [upstreamCluster(input, s)],
+  });
 }
 
 /** The launch contract of the egress Farcar container: same shape as envoyContainerLaunch (envoy/render.ts). */
@@ -473,122 +458,40 @@ function trafficListener(input: FarcarEgressInput, s: EgressSettings): ProtoJson
   const route: ProtoJson = {
     name: input.service,
     match: { prefix: "/" },
-    route: {
+    route: farcarRouteAction(s, {
       cluster: egressClusterName(input.service),
-      timeout: seconds(s.timeouts.routeSec),
-      host_rewrite_literal: s.upstream.authority,
+      authority: s.upstream.authority,
       // "/foo" → "/base/path/foo" when the upstream URL has a base path.
-      ...(s.upstream.pathPrefix ? { prefix_rewrite: s.upstream.pathPrefix } : {}),
-      retry_policy: {
-        // Only retry what never reached the upstream: safe for non-idempotent requests. A retry runs
-        // the cluster's upstream filters again, so it is signed (sigv4) or injected afresh.
-        retry_on: "connect-failure,reset-before-request",
-        num_retries: s.retries,
-        retry_host_predicate: [
-          {
-            name: "envoy.retry_host_predicates.previous_hosts",
-            typed_config: { "@type": `${TYPE}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate` },
-          },
-        ],
-        host_selection_retry_max_attempts: 3,
-      },
-    },
+      prefixRewrite: s.upstream.pathPrefix,
+    }),
   };
-
-  const hcm: ProtoJson = {
-    "@type": HCM_TYPE,
-    stat_prefix: FARCAR_LISTENER_NAMES.traffic,
-    codec_type: "AUTO",
-    // The NLB peer is the client: take its address, trust no X-Forwarded-For hop.
-    use_remote_address: true,
-    xff_num_trusted_hops: 0,
-    // Only loopback is internal: every NLB peer is external and Envoy sanitizes x-envoy-* headers
-    // (explicit and non-empty: an empty list means "RFC 1918 is internal" in older releases).
-    internal_address_config: { cidr_ranges: [{ address_prefix: "127.0.0.1", prefix_len: 32 }] },
-    forward_client_cert_details: "SANITIZE",
-    strip_any_host_port: true,
-    normalize_path: true,
-    merge_slashes: true,
-    path_with_escaped_slashes_action: "KEEP_UNCHANGED",
-    server_header_transformation: "PASS_THROUGH",
-    common_http_protocol_options: {
-      idle_timeout: seconds(s.timeouts.downstreamIdleSec),
-      // `x_amz_security_token` / `x_api_key` must not become second spellings of stripped headers.
-      headers_with_underscores_action: "DROP_HEADER",
-    },
-    request_headers_timeout: seconds(s.timeouts.requestHeadersSec),
-    stream_idle_timeout: seconds(s.timeouts.streamIdleSec),
-    access_log: [stdoutJsonAccessLog(input, s)],
-    route_config: {
-      name: "farcar_upstream",
-      internal_only_headers: [...UNTRUSTED_REQUEST_HEADERS],
-      // Applied by the router, i.e. BEFORE the cluster's upstream filters sign or inject: the
-      // caller's credentials go, ours are added afterwards and are therefore not removed.
-      request_headers_to_remove: [...s.strippedHeaders],
-      virtual_hosts: [{ name: "upstream", domains: ["*"], routes: [route] }],
-    },
-    http_filters: [
+  return farcarTrafficListener(s, {
+    routeConfigName: "farcar_upstream",
+    virtualHostName: "upstream",
+    routes: [route],
+    accessLog: farcarAccessLog(
       {
-        name: "envoy.filters.http.buffer",
-        typed_config: {
-          "@type": `${TYPE}envoy.extensions.filters.http.buffer.v3.Buffer`,
-          max_request_bytes: s.maxRequestBytes,
-        },
+        direction: "egress",
+        acquisition: input.acquisition,
+        environment: input.environment,
+        service: input.service,
+        upstream_auth: s.auth.kind,
+        route: "%ROUTE_NAME%",
       },
-      {
-        name: "envoy.filters.http.router",
-        typed_config: {
-          "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router`,
-          suppress_envoy_headers: true,
-        },
-      },
-    ],
-  };
-
-  return {
-    name: FARCAR_LISTENER_NAMES.traffic,
-    address: socketAddress("0.0.0.0", s.listenerPort),
-    filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] }],
-  };
+      { upstreamPeerSubject: true, amznTraceId: true },
+    ),
+  });
 }
 
 /** The one upstream cluster: DNS-resolved, TLS for https, the kind's upstream HTTP filters. */
 function upstreamCluster(input: FarcarEgressInput, s: EgressSettings): ProtoJson {
-  const name = egressClusterName(input.service);
-  const http2 = s.upstreamProtocol === "http2";
-  const upstreamFilters = upstreamHttpFilters(s);
-  return {
-    name,
-    // Every address the name resolves to is an endpoint (load balancers publish several); DNS tuning
-    // is left at Envoy's defaults, as for the ingress Farcar.
-    type: "STRICT_DNS",
-    connect_timeout: seconds(s.timeouts.connectSec),
-    lb_policy: "ROUND_ROBIN",
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(s.upstream.host, s.upstream.port) } }] }],
-    },
-    circuit_breakers: {
-      thresholds: [
-        {
-          priority: "DEFAULT",
-          max_connections: s.circuitBreaker.maxConnections,
-          max_pending_requests: s.circuitBreaker.maxPendingRequests,
-          max_requests: s.circuitBreaker.maxRequests,
-          max_retries: s.circuitBreaker.maxRetries,
-        },
-      ],
-    },
-    typed_extension_protocol_options: {
-      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-        "@type": `${TYPE}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
-        common_http_protocol_options: { idle_timeout: seconds(s.timeouts.upstreamIdleSec) },
-        explicit_http_config: http2 ? { http2_protocol_options: {} } : { http_protocol_options: {} },
-        ...(upstreamFilters.length > 0 ? { http_filters: upstreamFilters } : {}),
-      },
-    },
-    ...(s.upstream.tls ? { transport_socket: upstreamTransportSocket(s) } : {}),
-  };
+  return farcarCluster(s, {
+    name: egressClusterName(input.service),
+    host: s.upstream.host,
+    port: s.upstream.port,
+    upstreamHttpFilters: upstreamHttpFilters(s),
+    transportSocket: s.upstream.tls ? upstreamTransportSocket(s) : undefined,
+  });
 }
 
 /**
@@ -650,82 +553,18 @@ function upstreamHttpFilters(s: EgressSettings): ProtoJson[] {
   ];
 }
 
+/**
+ * TLS to the upstream, checked for its SAN (the upstream host unless mtls names serverSan). mtls
+ * presents the acquisition-issued client certificate, from the same SDS files as the ingress SVID.
+ */
 function upstreamTransportSocket(s: EgressSettings): ProtoJson {
   const { upstream, auth } = s;
-  const san =
-    auth.kind === "mtls"
-      ? auth.san
-      : { type: upstream.hostIsIp ? ("IP_ADDRESS" as const) : ("DNS" as const), value: upstream.host };
-  const sanMatcher = { match_typed_subject_alt_names: [{ san_type: san.type, matcher: { exact: san.value } }] };
-  const trustBundleSds = {
-    name: SDS_SECRET_NAMES.trustBundle,
-    sds_config: fileSdsConfig("trustBundleSds"),
-  };
-  const commonTlsContext: ProtoJson = {
-    tls_params: { tls_minimum_protocol_version: "TLSv1_2", tls_maximum_protocol_version: "TLSv1_3" },
-    alpn_protocols: [s.upstreamProtocol === "http2" ? "h2" : "http/1.1"],
-    // mtls: the acquisition-issued client certificate, from the same SDS files as the ingress SVID.
-    ...(auth.kind === "mtls"
-      ? { tls_certificate_sds_secret_configs: [{ name: SDS_SECRET_NAMES.certificate, sds_config: fileSdsConfig("certificateSds") }] }
-      : {}),
-    ...(s.upstreamCa === "trustBundle"
-      ? { combined_validation_context: { default_validation_context: sanMatcher, validation_context_sds_secret_config: trustBundleSds } }
-      : { validation_context: { trusted_ca: { filename: SYSTEM_CA_BUNDLE_FILE }, ...sanMatcher } }),
-  };
-  return {
-    name: "envoy.transport_sockets.tls",
-    typed_config: {
-      "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
-      // SNI carries a host name only (RFC 6066); an IP upstream is reached without it.
-      ...(upstream.hostIsIp ? {} : { sni: upstream.host }),
-      common_tls_context: commonTlsContext,
-    },
-  };
-}
-
-/**
- * JSON access log on stdout. Reads no credential header — neither the caller's (stripped) nor ours
- * (signature, session token, injected value): the upstream filters write into the same header map
- * the access log reads, so a `%REQ(...)%` of any of them would print the secret.
- */
-function stdoutJsonAccessLog(input: FarcarEgressInput, s: EgressSettings): ProtoJson {
-  return {
-    name: "envoy.access_loggers.stdout",
-    typed_config: {
-      "@type": `${TYPE}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`,
-      log_format: {
-        json_format: {
-          start_time: "%START_TIME%",
-          direction: "egress",
-          acquisition: input.acquisition,
-          environment: input.environment,
-          service: input.service,
-          upstream_auth: s.auth.kind,
-          route: "%ROUTE_NAME%",
-          method: "%REQ(:METHOD)%",
-          path: "%REQ(:PATH)%",
-          protocol: "%PROTOCOL%",
-          response_code: "%RESPONSE_CODE%",
-          response_code_details: "%RESPONSE_CODE_DETAILS%",
-          response_flags: "%RESPONSE_FLAGS%",
-          bytes_received: "%BYTES_RECEIVED%",
-          bytes_sent: "%BYTES_SENT%",
-          duration_ms: "%DURATION%",
-          upstream_host: "%UPSTREAM_HOST%",
-          upstream_cluster: "%UPSTREAM_CLUSTER%",
-          upstream_peer_subject: "%UPSTREAM_PEER_SUBJECT%",
-          upstream_peer_uri_san: "%UPSTREAM_PEER_URI_SAN%",
-          upstream_tls_version: "%UPSTREAM_TLS_VERSION%",
-          upstream_transport_failure_reason: "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
-          downstream_remote_address: "%DOWNSTREAM_REMOTE_ADDRESS%",
-          x_forwarded_for: "%REQ(X-FORWARDED-FOR)%",
-          request_id: "%REQ(X-REQUEST-ID)%",
-          amzn_trace_id: "%REQ(X-AMZN-TRACE-ID)%",
-          user_agent: "%REQ(USER-AGENT)%",
-        },
-      },
-    },
-  };
+  return farcarUpstreamTlsSocket(s, {
+    sni: upstream.hostIsIp ? undefined : upstream.host,
+    clientCertificate: auth.kind === "mtls",
+    san: auth.kind === "mtls" ? auth.san : { type: upstream.hostIsIp ? "IP_ADDRESS" : "DNS", value: upstream.host },
+    trustedCaFile: s.upstreamCa === "trustBundle" ? undefined : SYSTEM_CA_BUNDLE_FILE,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -892,13 +731,4 @@ function resolveAuth(auth: EgressUpstreamAuth, upstream: ResolvedUpstream, fail:
       return { kind, name };
     }
   }
-}
-
-function socketAddress(address: string, port: number): ProtoJson {
-  return { socket_address: { address, port_value: port } };
-}
-
-/** A proto-JSON Duration: 2 → "2s", 0.25 → "0.25s". */
-function seconds(value: number): string {
-  return `${value.toFixed(9).replace(/\.?0+$/, "")}s`;
 }
