@@ -81,9 +81,6 @@
 import { createHash } from "crypto";
 import { isIP } from "net";
 import {
-  CONTAINER_STOP_TIMEOUT_SEC,
-  DRAIN_TIME_SEC,
-  FARCAR_PORTS,
   TARGET_HEADER,
   UNTRUSTED_REQUEST_HEADERS,
   assembleFarcarBootstrap,
@@ -100,15 +97,7 @@ import {
   type ResolvedFarcarTuning,
 } from "./bootstrap";
 import { IDENTITY_DIR } from "./identity-files";
-import {
-  ENVOY_ADMIN_PORT_ENV,
-  ENVOY_CONFIG_ENV,
-  ENVOY_CONTAINER_USER,
-  ENVOY_DRAIN_TIME_ENV,
-  environmentConfigValue,
-  envoyContainerCommand,
-  type EnvoyContainerLaunch,
-} from "./render";
+import { farcarContainerLaunch, type EnvoyContainerLaunch } from "./render";
 import { SECRET_TYPE_URL, type SdsDocument } from "./sds";
 
 // ---------------------------------------------------------------------------------------------
@@ -399,32 +388,16 @@ export function farcarEgressBootstrap(input: FarcarEgressInput): EnvoyBootstrap 
   });
 }
 
-/** The launch contract of the egress Farcar container: same shape as envoyContainerLaunch (envoy/render.ts). */
+/** The launch contract of the egress Farcar container: envoyContainerLaunch's (envoy/render.ts), plus the credentials URI for sigv4.roleArn. */
 export function egressContainerLaunch(input: FarcarEgressInput): EnvoyContainerLaunch {
   const bootstrap = farcarEgressBootstrap(input);
-  const owner = `Egress Farcar ${input.acquisition}/${input.environment}/${input.service}`;
-  const environment = [
-    { name: ENVOY_CONFIG_ENV, value: environmentConfigValue(bootstrap, owner) },
-    { name: ENVOY_ADMIN_PORT_ENV, value: String(input.adminPort ?? FARCAR_PORTS.admin) },
-    { name: ENVOY_DRAIN_TIME_ENV, value: String(DRAIN_TIME_SEC) },
-  ];
   const needs = egressIdentityNeeds(input.upstream.auth, input);
-  if (needs.awsCredentialsEndpoint) {
-    // Envoy's container credentials provider reads the assumed role's keys here (see the module
-    // comment: the entrypoint must unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI for it to win).
-    environment.push({ name: AWS_CONTAINER_CREDENTIALS_FULL_URI_ENV, value: needs.awsCredentialsEndpoint });
-  }
-  return {
-    command: envoyContainerCommand(),
-    environment,
-    portMappings: [
-      { name: "traffic", containerPort: input.listenerPort ?? FARCAR_PORTS.listener, protocol: "tcp" },
-      { name: "health", containerPort: input.healthPort ?? FARCAR_PORTS.health, protocol: "tcp" },
-    ],
-    stopTimeoutSec: CONTAINER_STOP_TIMEOUT_SEC,
-    user: ENVOY_CONTAINER_USER,
-    bootstrap,
-  };
+  // Envoy's container credentials provider reads the assumed role's keys here (see the module
+  // comment: the entrypoint must unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI for it to win).
+  const credentials = needs.awsCredentialsEndpoint
+    ? [{ name: AWS_CONTAINER_CREDENTIALS_FULL_URI_ENV, value: needs.awsCredentialsEndpoint }]
+    : [];
+  return farcarContainerLaunch(bootstrap, input, `Egress Farcar ${input.acquisition}/${input.environment}/${input.service}`, credentials);
 }
 
 /** Input with defaults applied and checked. */

@@ -18,6 +18,7 @@ import {
   farcarBootstrap,
   type EnvoyBootstrap,
   type FarcarEnvoyInput,
+  type FarcarTuning,
 } from "./bootstrap";
 
 /**
@@ -131,18 +132,31 @@ export function environmentConfigValue(bootstrap: EnvoyBootstrap, owner = "the F
 
 /** The launch contract of the Farcar Envoy container for one acquisition service. */
 export function envoyContainerLaunch(input: FarcarEnvoyInput): EnvoyContainerLaunch {
-  const bootstrap = farcarBootstrap(input);
-  const config = environmentConfigValue(bootstrap, `Farcar ${input.acquisition}/${input.environment}/${input.service}`);
+  return farcarContainerLaunch(farcarBootstrap(input), input, `Farcar ${input.acquisition}/${input.environment}/${input.service}`);
+}
+
+/**
+ * The launch contract of a Farcar Envoy container, ingress or egress: `bootstrap` in ENVOY_CONFIG_ENV
+ * (see environmentConfigValue; `owner` names the Farcar in its errors), the entrypoint's admin port
+ * and drain time, then `extraEnvironment`; the traffic and health ports of `ports`.
+ */
+export function farcarContainerLaunch(
+  bootstrap: EnvoyBootstrap,
+  ports: Pick<FarcarTuning, "listenerPort" | "healthPort" | "adminPort">,
+  owner: string,
+  extraEnvironment: EnvoyContainerLaunch["environment"] = [],
+): EnvoyContainerLaunch {
   return {
     command: envoyContainerCommand(),
     environment: [
-      { name: ENVOY_CONFIG_ENV, value: config },
-      { name: ENVOY_ADMIN_PORT_ENV, value: String(input.adminPort ?? FARCAR_PORTS.admin) },
+      { name: ENVOY_CONFIG_ENV, value: environmentConfigValue(bootstrap, owner) },
+      { name: ENVOY_ADMIN_PORT_ENV, value: String(ports.adminPort ?? FARCAR_PORTS.admin) },
       { name: ENVOY_DRAIN_TIME_ENV, value: String(DRAIN_TIME_SEC) },
+      ...extraEnvironment,
     ],
     portMappings: [
-      { name: "traffic", containerPort: input.listenerPort ?? FARCAR_PORTS.listener, protocol: "tcp" },
-      { name: "health", containerPort: input.healthPort ?? FARCAR_PORTS.health, protocol: "tcp" },
+      { name: "traffic", containerPort: ports.listenerPort ?? FARCAR_PORTS.listener, protocol: "tcp" },
+      { name: "health", containerPort: ports.healthPort ?? FARCAR_PORTS.health, protocol: "tcp" },
     ],
     stopTimeoutSec: CONTAINER_STOP_TIMEOUT_SEC,
     user: ENVOY_CONTAINER_USER,
