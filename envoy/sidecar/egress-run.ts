@@ -15,10 +15,9 @@ import { IDENTITY_FILES } from "../identity-files";
 import { AssumedRoleItem, type ContainerCredentialsDocument, type StsClientLike } from "./assume-role";
 import { ClientCertificateItem, EgressItem, EgressItemName, HeaderCredentialItem, TrustBundleItem } from "./egress-items";
 import { EgressConfig, pemCertificates } from "./env";
-import { atomicWriteFile, FsOps, nodeFsOps, PUBLIC_FILE_MODE, removeStaleTempFiles, STATUS_FILE } from "./files";
-import { backoffDelay, BackoffOptions, jsonLogger, Logger } from "./run";
+import { atomicWriteFile, FsOps, nodeFsOps, PUBLIC_FILE_MODE, STATUS_FILE } from "./files";
+import { backoffDelay, errorText, startLoop, type LoopRuntime } from "./run";
 import type { SecretsClientLike } from "./secrets-manager";
-import type { Sleep } from "./source";
 import type { HealthResult, SidecarState } from "./status";
 import { parseLeaf } from "./svid";
 
@@ -66,16 +65,9 @@ export function egressItems(
   return { items, credentials };
 }
 
-export interface EgressRuntime {
+export interface EgressRuntime extends LoopRuntime {
   config: EgressConfig;
   items: EgressItem[];
-  clock: () => Date;
-  sleep: Sleep;
-  random?: () => number;
-  fs?: FsOps;
-  log?: Logger;
-  signal?: AbortSignal;
-  backoff?: BackoffOptions;
 }
 
 interface Slot {
@@ -90,16 +82,8 @@ interface Slot {
 const IDLE_MS = 86_400_000;
 
 export async function runEgressSidecar(rt: EgressRuntime): Promise<number> {
-  const { config, clock, sleep, signal } = rt;
-  const random = rt.random ?? Math.random;
-  const fs = rt.fs ?? nodeFsOps;
-  const log = rt.log ?? jsonLogger;
-  const backoff = rt.backoff ?? { baseMs: 1_000, maxMs: 300_000 };
-  const dir = config.identityDir;
-
-  await nodeFs.mkdir(dir, { recursive: true });
-  await removeStaleTempFiles(dir, fs);
-  const startupDeadline = clock().getTime() + config.startupTimeoutSeconds * 1000;
+  const { clock, sleep, signal } = rt;
+  const { random, fs, log, backoff, dir, startupDeadline, stopped } = await startLoop(rt);
   const slots: Slot[] = rt.items.map((item) => ({ item, dueAt: clock().getTime(), failures: 0 }));
   const allInstalled = (): boolean => slots.every((s) => s.item.installed());
 
@@ -161,7 +145,7 @@ export async function runEgressSidecar(rt: EgressRuntime): Promise<number> {
       } catch (err) {
         if (signal?.aborted) return stopped();
         slot.failures += 1;
-        slot.lastError = `${(err as Error).name}: ${(err as Error).message}`;
+        slot.lastError = errorText(err);
         const delay = backoffDelay(slot.failures, random, backoff);
         log(slot.item.installed() ? "warn" : "error", `${slot.item.name} refresh failed; retrying`, {
           item: slot.item.name,
@@ -186,11 +170,6 @@ export async function runEgressSidecar(rt: EgressRuntime): Promise<number> {
     if (!allInstalled()) limits.push(startupDeadline);
     const wakeAt = limits.length > 0 ? Math.min(...limits) : clock().getTime() + IDLE_MS;
     await sleep(Math.max(0, wakeAt - clock().getTime()), signal);
-  }
-
-  function stopped(): number {
-    log("info", "identity sidecar stopping (signal)");
-    return 0;
   }
 }
 

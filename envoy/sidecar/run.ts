@@ -38,9 +38,9 @@ export function backoffDelay(failures: number, random: () => number, opts: Backo
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-export interface SidecarRuntime {
-  config: IngressSidecarConfig;
-  source: IdentitySource;
+/** What both sidecar loops (runSidecar here, runEgressSidecar in egress-run.ts) are given. */
+export interface LoopRuntime {
+  config: { identityDir: string; startupTimeoutSeconds: number };
   clock: () => Date;
   sleep: Sleep;
   random?: () => number;
@@ -51,17 +51,57 @@ export interface SidecarRuntime {
   backoff?: BackoffOptions;
 }
 
-export async function runSidecar(rt: SidecarRuntime): Promise<number> {
-  const { config, source, clock, sleep, signal } = rt;
-  const random = rt.random ?? Math.random;
+export interface SidecarRuntime extends LoopRuntime {
+  config: IngressSidecarConfig;
+  source: IdentitySource;
+}
+
+/** A loop's runtime with its defaults applied, its directory ready and its startup deadline fixed. */
+export interface LoopStart {
+  random: () => number;
+  fs: FsOps;
+  log: Logger;
+  backoff: BackoffOptions;
+  dir: string;
+  /** Epoch ms by which everything must be installed once, or the loop exits 1. */
+  startupDeadline: number;
+  /** Logs the stop and returns the exit code after SIGTERM/abort (0). */
+  stopped: () => number;
+}
+
+/**
+ * Applies the defaults of `rt` (Math.random, the node filesystem, JSON logs, 1 s–5 min backoff),
+ * creates the identity directory, removes temp files a killed predecessor left in it and starts
+ * the startup clock.
+ */
+export async function startLoop(rt: LoopRuntime): Promise<LoopStart> {
   const fs = rt.fs ?? nodeFsOps;
   const log = rt.log ?? jsonLogger;
-  const backoff = rt.backoff ?? { baseMs: 1_000, maxMs: 300_000 };
-  const dir = config.identityDir;
-
+  const dir = rt.config.identityDir;
   await nodeFs.mkdir(dir, { recursive: true });
   await removeStaleTempFiles(dir, fs);
-  const startupDeadline = clock().getTime() + config.startupTimeoutSeconds * 1000;
+  return {
+    random: rt.random ?? Math.random,
+    fs,
+    log,
+    backoff: rt.backoff ?? { baseMs: 1_000, maxMs: 300_000 },
+    dir,
+    startupDeadline: rt.clock().getTime() + rt.config.startupTimeoutSeconds * 1000,
+    stopped: () => {
+      log("info", "identity sidecar stopping (signal)");
+      return 0;
+    },
+  };
+}
+
+/** How a failed attempt is recorded in status.json and the logs: `Name: message`. */
+export function errorText(err: unknown): string {
+  return `${(err as Error).name}: ${(err as Error).message}`;
+}
+
+export async function runSidecar(rt: SidecarRuntime): Promise<number> {
+  const { config, source, clock, sleep, signal } = rt;
+  const { random, fs, log, backoff, dir, startupDeadline, stopped } = await startLoop(rt);
   let current: Svid | undefined;
   let bundleInstalled = false;
   let failures = 0;
@@ -128,7 +168,7 @@ export async function runSidecar(rt: SidecarRuntime): Promise<number> {
     } catch (err) {
       if (signal?.aborted) return stopped();
       failures += 1;
-      lastError = `${(err as Error).name}: ${(err as Error).message}`;
+      lastError = errorText(err);
       const delay = backoffDelay(failures, random, backoff);
       log(current ? "warn" : "error", "identity refresh failed; retrying", { failures, retryInMs: delay, error: lastError });
       await writeStatus(dir, status(current ? "ready" : "starting"), fs).catch(() => undefined);
@@ -139,10 +179,5 @@ export async function runSidecar(rt: SidecarRuntime): Promise<number> {
     // the startup deadline while nothing is installed.
     const limit = current ? current.notAfter.getTime() : startupDeadline;
     await sleep(Math.max(0, Math.min(wakeAt, limit) - clock().getTime()), signal);
-  }
-
-  function stopped(): number {
-    log("info", "identity sidecar stopping (signal)");
-    return 0;
   }
 }
