@@ -9,9 +9,9 @@ import * as path from "node:path";
 import { EGRESS_AWS_CREDENTIALS_ENDPOINT, egressIdentityNeeds, egressRoleSessionName, type EgressUpstreamAuth } from "../../envoy/egress";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { egressSidecarContainerEnvironment, type EgressSidecarInput } from "../../envoy/sidecar/container";
-import { parseSidecarEnv, SIDECAR_ENV, SidecarConfigError } from "../../envoy/sidecar/env";
+import { parseSidecarEnv, SIDECAR_ENV } from "../../envoy/sidecar/env";
 import { healthCommand } from "../../envoy/sidecar/main";
-import { CA_ARN_X, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
+import { CA_ARN_X, envProblems, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 const ACCOUNT = "444444444444";
@@ -26,16 +26,6 @@ let bundle: string;
 beforeAll(async () => {
   bundle = (await LocalCa.create("Acquisition")).rootPem;
 });
-
-function problems(env: Record<string, string | undefined>): string[] {
-  try {
-    parseSidecarEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SidecarConfigError);
-    return (err as SidecarConfigError).problems;
-  }
-  throw new Error("expected the environment to be rejected");
-}
 
 const egress = (extra: Record<string, string>): Record<string, string> => ({ FARCAR_IDENTITY_SOURCE: "egress", ...extra });
 
@@ -69,32 +59,32 @@ describe("parseSidecarEnv (egress)", () => {
     });
     expect(parseSidecarEnv(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SECRET_POLL_SECONDS: "30" }))).toMatchObject({ headerSecretId: HEADER, secretPollSeconds: 30 });
     expect(parseSidecarEnv(egress({ FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: SESSION, AWS_REGION: "us-east-1" }))).toMatchObject({ assumeRole: { roleArn: ROLE } });
-    expect(problems(egress({ FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/AWS_REGION is required/)]);
+    expect(envProblems(egress({ FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/AWS_REGION is required/)]);
   });
 
   it("refuses an egress sidecar with nothing to do", () => {
-    expect(problems(egress({ AWS_REGION: "us-east-1" }))).toEqual([
+    expect(envProblems(egress({ AWS_REGION: "us-east-1" }))).toEqual([
       expect.stringMatching(/FARCAR_IDENTITY_SOURCE=egress needs at least one of FARCAR_TRUST_BUNDLE, FARCAR_CLIENT_CERT_SECRET_ID, FARCAR_HEADER_SECRET_ID, FARCAR_ASSUME_ROLE_ARN/),
     ]);
   });
 
   it("requires the acquisition's CA bundle with a client certificate (mtls verifies the upstream with it)", () => {
-    expect(problems(egress({ FARCAR_CLIENT_CERT_SECRET_ID: CERT }))).toEqual([expect.stringMatching(/FARCAR_CLIENT_CERT_SECRET_ID needs FARCAR_TRUST_BUNDLE/)]);
-    expect(problems(egress({ FARCAR_CLIENT_CERT_SECRET_ID: CERT, FARCAR_TRUST_BUNDLE: "not pem" }))).toEqual([expect.stringMatching(/FARCAR_TRUST_BUNDLE contains no PEM CERTIFICATE/)]);
+    expect(envProblems(egress({ FARCAR_CLIENT_CERT_SECRET_ID: CERT }))).toEqual([expect.stringMatching(/FARCAR_CLIENT_CERT_SECRET_ID needs FARCAR_TRUST_BUNDLE/)]);
+    expect(envProblems(egress({ FARCAR_CLIENT_CERT_SECRET_ID: CERT, FARCAR_TRUST_BUNDLE: "not pem" }))).toEqual([expect.stringMatching(/FARCAR_TRUST_BUNDLE contains no PEM CERTIFICATE/)]);
   });
 
   it("pairs the role ARN with its session name and checks both", () => {
     const base = { AWS_REGION: "us-east-1" };
-    expect(problems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME is required with FARCAR_ASSUME_ROLE_ARN/)]);
-    expect(problems(egress({ ...base, FARCAR_TRUST_BUNDLE: bundle, FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME is only used with FARCAR_ASSUME_ROLE_ARN/)]);
-    expect(problems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: "arn:aws:iam::333333333333:user/bob", FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/is not an IAM role ARN/)]);
-    expect(problems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: "farcar afterpay" }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME=farcar afterpay must be 2 to 64/)]);
-    expect(problems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: "x".repeat(65) }))).toHaveLength(1);
+    expect(envProblems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME is required with FARCAR_ASSUME_ROLE_ARN/)]);
+    expect(envProblems(egress({ ...base, FARCAR_TRUST_BUNDLE: bundle, FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME is only used with FARCAR_ASSUME_ROLE_ARN/)]);
+    expect(envProblems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: "arn:aws:iam::333333333333:user/bob", FARCAR_ROLE_SESSION_NAME: SESSION }))).toEqual([expect.stringMatching(/is not an IAM role ARN/)]);
+    expect(envProblems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: "farcar afterpay" }))).toEqual([expect.stringMatching(/FARCAR_ROLE_SESSION_NAME=farcar afterpay must be 2 to 64/)]);
+    expect(envProblems(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: ROLE, FARCAR_ROLE_SESSION_NAME: "x".repeat(65) }))).toHaveLength(1);
     expect(parseSidecarEnv(egress({ ...base, FARCAR_ASSUME_ROLE_ARN: "arn:aws:iam::333333333333:role/path/to/role", FARCAR_ROLE_SESSION_NAME: "x".repeat(64) }))).toMatchObject({ source: "egress" });
   });
 
   it("rejects the ingress variables in egress mode, and the egress variables in ingress modes", () => {
-    expect(problems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_CA_ARN: CA_ARN_X }))).toEqual(
+    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_CA_ARN: CA_ARN_X }))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/FARCAR_SPIFFE_ID is not used when FARCAR_IDENTITY_SOURCE=egress/),
         expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=egress/),
@@ -103,31 +93,31 @@ describe("parseSidecarEnv (egress)", () => {
     );
     const privateCa = { FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_CA_ARN: CA_ARN_X, FARCAR_TRUST_BUNDLE: bundle };
     for (const name of [SIDECAR_ENV.clientCertSecretId, SIDECAR_ENV.headerSecretId, SIDECAR_ENV.assumeRoleArn, SIDECAR_ENV.roleSessionName]) {
-      expect(problems({ ...privateCa, [name]: name === SIDECAR_ENV.assumeRoleArn ? ROLE : name === SIDECAR_ENV.roleSessionName ? SESSION : CERT.replace("ap-southeast-2", "us-east-1") })).toEqual([
+      expect(envProblems({ ...privateCa, [name]: name === SIDECAR_ENV.assumeRoleArn ? ROLE : name === SIDECAR_ENV.roleSessionName ? SESSION : CERT.replace("ap-southeast-2", "us-east-1") })).toEqual([
         expect.stringMatching(new RegExp(`${name} is not used when FARCAR_IDENTITY_SOURCE=privateCa`)),
       ]);
-      expect(problems({ FARCAR_IDENTITY_SOURCE: "secretsManager", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_TRUST_BUNDLE: bundle, [name]: "x1" })).toEqual([
+      expect(envProblems({ FARCAR_IDENTITY_SOURCE: "secretsManager", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_TRUST_BUNDLE: bundle, [name]: "x1" })).toEqual([
         expect.stringMatching(new RegExp(`${name} is not used when FARCAR_IDENTITY_SOURCE=secretsManager`)),
       ]);
     }
   });
 
   it("reads both secrets in one region, the region given or derived", () => {
-    expect(problems(egress({ FARCAR_TRUST_BUNDLE: bundle, FARCAR_CLIENT_CERT_SECRET_ID: CERT, FARCAR_HEADER_SECRET_ID: secret("header", "us-east-1") }))).toEqual([
+    expect(envProblems(egress({ FARCAR_TRUST_BUNDLE: bundle, FARCAR_CLIENT_CERT_SECRET_ID: CERT, FARCAR_HEADER_SECRET_ID: secret("header", "us-east-1") }))).toEqual([
       expect.stringMatching(/secret ARNs are in different regions \(ap-southeast-2, us-east-1\)/),
     ]);
-    expect(problems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, AWS_REGION: "us-east-1" }))).toEqual([expect.stringMatching(/differs from the region of the ARN \(ap-southeast-2\)/)]);
-    expect(problems(egress({ FARCAR_HEADER_SECRET_ID: "arn:aws:secretsmanager:us-east-1:1:secret:x" }))).toEqual(
+    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, AWS_REGION: "us-east-1" }))).toEqual([expect.stringMatching(/differs from the region of the ARN \(ap-southeast-2\)/)]);
+    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: "arn:aws:secretsmanager:us-east-1:1:secret:x" }))).toEqual(
       expect.arrayContaining([expect.stringMatching(/FARCAR_HEADER_SECRET_ID=.* is not a Secrets Manager secret ARN/)]),
     );
     expect(parseSidecarEnv(egress({ FARCAR_HEADER_SECRET_ID: "farcar/header", AWS_REGION: "eu-west-1" }))).toMatchObject({ headerSecretId: "farcar/header", region: "eu-west-1" });
   });
 
   it("rejects a poll interval when no secret is polled, and out of range", () => {
-    expect(problems(egress({ FARCAR_TRUST_BUNDLE: bundle, AWS_REGION: "us-east-1", FARCAR_SECRET_POLL_SECONDS: "30" }))).toEqual([
+    expect(envProblems(egress({ FARCAR_TRUST_BUNDLE: bundle, AWS_REGION: "us-east-1", FARCAR_SECRET_POLL_SECONDS: "30" }))).toEqual([
       expect.stringMatching(/FARCAR_SECRET_POLL_SECONDS is not used when FARCAR_IDENTITY_SOURCE=egress/),
     ]);
-    expect(problems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SECRET_POLL_SECONDS: "1" }))).toEqual([expect.stringMatching(/between 5 and 3600/)]);
+    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SECRET_POLL_SECONDS: "1" }))).toEqual([expect.stringMatching(/between 5 and 3600/)]);
   });
 });
 

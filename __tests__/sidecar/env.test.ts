@@ -1,8 +1,8 @@
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { sidecarContainerEnvironment, sidecarHealthCheck, sidecarHealthCheckCommand, SIDECAR_ENTRYPOINT } from "../../envoy/sidecar/container";
-import { API_PASSTHROUGH_TEMPLATE_ARN, parseSidecarEnv, SIDECAR_ENV, SidecarConfigError, spiffeIdProblem } from "../../envoy/sidecar/env";
+import { API_PASSTHROUGH_TEMPLATE_ARN, parseSidecarEnv, SIDECAR_ENV, spiffeIdProblem } from "../../envoy/sidecar/env";
 import { main } from "../../envoy/sidecar/main";
-import { CA_ARN_X, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
+import { CA_ARN_X, envProblems, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 let bundle: string;
@@ -16,16 +16,6 @@ const privateCaEnv = (): Record<string, string> => ({
   FARCAR_CA_ARN: CA_ARN_X,
   FARCAR_TRUST_BUNDLE: bundle,
 });
-
-function problems(env: Record<string, string | undefined>): string[] {
-  try {
-    parseSidecarEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SidecarConfigError);
-    return (err as SidecarConfigError).problems;
-  }
-  throw new Error("expected the environment to be rejected");
-}
 
 describe("parseSidecarEnv", () => {
   it("applies the documented defaults in privateCa mode", () => {
@@ -49,13 +39,13 @@ describe("parseSidecarEnv", () => {
   });
 
   it("rejects a TTL beyond the 7 days of a short-lived CA, and a non-integer TTL", () => {
-    expect(problems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "169" })).toEqual([expect.stringMatching(/FARCAR_CERT_TTL_HOURS=169 must be an integer between 1 and 168/)]);
-    expect(problems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "1.5" })).toHaveLength(1);
+    expect(envProblems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "169" })).toEqual([expect.stringMatching(/FARCAR_CERT_TTL_HOURS=169 must be an integer between 1 and 168/)]);
+    expect(envProblems({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "1.5" })).toHaveLength(1);
     expect(parseSidecarEnv({ ...privateCaEnv(), FARCAR_CERT_TTL_HOURS: "168" })).toMatchObject({ certTtlHours: 168 });
   });
 
   it("lists every problem at once", () => {
-    const found = problems({ FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: "https://x", FARCAR_CA_ARN: "arn:aws:acm-pca:us-east-1:1:ca/x", FARCAR_TRUST_BUNDLE: "not pem", FARCAR_TEMPLATE_ARN: "arn:aws:acm-pca:::template/EndEntityCertificate/V1" });
+    const found = envProblems({ FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: "https://x", FARCAR_CA_ARN: "arn:aws:acm-pca:us-east-1:1:ca/x", FARCAR_TRUST_BUNDLE: "not pem", FARCAR_TEMPLATE_ARN: "arn:aws:acm-pca:::template/EndEntityCertificate/V1" });
     expect(found).toEqual([
       expect.stringMatching(/FARCAR_SPIFFE_ID=https:\/\/x is not a valid SPIFFE ID/),
       expect.stringMatching(/FARCAR_TRUST_BUNDLE contains no PEM CERTIFICATE/),
@@ -66,9 +56,9 @@ describe("parseSidecarEnv", () => {
   });
 
   it("rejects an unknown source, variables of the other mode, and a region that is not the resource's", () => {
-    expect(problems({ ...privateCaEnv(), FARCAR_IDENTITY_SOURCE: "vault" })[0]).toMatch(/FARCAR_IDENTITY_SOURCE must be one of privateCa, secretsManager, egress \(got 'vault'\)/);
-    expect(problems({ ...privateCaEnv(), FARCAR_SECRET_ID: SECRET_ARN_X })).toEqual([expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=privateCa/)]);
-    expect(problems({ ...privateCaEnv(), AWS_REGION: "eu-west-1" })).toEqual([expect.stringMatching(/differs from the region of the ARN/)]);
+    expect(envProblems({ ...privateCaEnv(), FARCAR_IDENTITY_SOURCE: "vault" })[0]).toMatch(/FARCAR_IDENTITY_SOURCE must be one of privateCa, secretsManager, egress \(got 'vault'\)/);
+    expect(envProblems({ ...privateCaEnv(), FARCAR_SECRET_ID: SECRET_ARN_X })).toEqual([expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=privateCa/)]);
+    expect(envProblems({ ...privateCaEnv(), AWS_REGION: "eu-west-1" })).toEqual([expect.stringMatching(/differs from the region of the ARN/)]);
   });
 
   it("validates SPIFFE IDs per the SPIFFE-ID spec", () => {

@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { parseSidecarEnv, SidecarConfigError } from "../../../envoy/sidecar/env";
 import type { FsOps } from "../../../envoy/sidecar/files";
 import { nodeFsOps, TEMP_PREFIX } from "../../../envoy/sidecar/files";
 
@@ -11,6 +12,17 @@ export const CA_ARN_X = "arn:aws:acm-pca:us-east-1:222222222222:certificate-auth
 export const SECRET_ARN_X = "arn:aws:secretsmanager:us-east-1:222222222222:secret:farcar/checkout/svid-AbCdEf";
 export const T0 = Date.parse("2030-01-01T00:00:00Z");
 export const HOUR = 3_600_000;
+
+/** The problems parseSidecarEnv reports for `env` (which it must reject, with SidecarConfigError). */
+export function envProblems(env: Record<string, string | undefined>): string[] {
+  try {
+    parseSidecarEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SidecarConfigError);
+    return (err as SidecarConfigError).problems;
+  }
+  throw new Error("expected the environment to be rejected");
+}
 
 export function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), "farcar-sidecar-"));
