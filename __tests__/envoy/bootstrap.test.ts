@@ -18,6 +18,7 @@ import {
 import { IDENTITY_DIR, SDS_SECRET_NAMES, identityPath } from "../../envoy/identity-files";
 import { fileSdsConfig } from "../../envoy/sds";
 import { formatValidationErrors, validateBootstrap } from "../../envoy/validate";
+import { NON_DEFAULT_TUNING } from "./support/tuning";
 
 // ----- fixtures and navigation helpers ----------------------------------------------------------
 
@@ -275,17 +276,7 @@ describe("listeners, admin and limits", () => {
 describe("the generated bootstrap against Envoy's API protos", () => {
   const variants: Array<[string, FarcarEnvoyInput]> = [
     ["defaults", INPUT],
-    ["one target over HTTP/2, custom ports and timeouts", {
-      ...INPUT,
-      targets: [PAYMENTS],
-      upstreamProtocol: "http2",
-      listenerPort: 18080,
-      healthPort: 18081,
-      adminPort: 19901,
-      timeouts: { connectSec: 0.5, routeSec: 10, streamIdleSec: 20 },
-      maxRequestBytes: 1024,
-      retries: 0,
-    }],
+    ["one target over HTTP/2, every tuning option changed", { ...INPUT, targets: [PAYMENTS], ...NON_DEFAULT_TUNING }],
     ["many targets", { ...INPUT, targets: Array.from({ length: 12 }, (_, i) => ({ ...PAYMENTS, name: `svc${i}` })) }],
   ];
 

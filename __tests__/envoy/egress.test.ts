@@ -41,6 +41,7 @@ import { fileSdsConfig } from "../../envoy/sds";
 import { formatValidationErrors, validateBootstrap, validateSdsDocument } from "../../envoy/validate";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../../config/load";
 import type { UpstreamAuth } from "../../config/fleet";
+import { NON_DEFAULT_TUNING } from "./support/tuning";
 
 // ----- fixtures and navigation helpers ----------------------------------------------------------
 
@@ -452,19 +453,7 @@ describe("the generated bootstraps against Envoy's API protos", () => {
   const variants: Array<[string, FarcarEgressInput]> = [
     ["sigv4", SIGV4],
     ["sigv4 with roleArn and a base path", { ...SIGV4_ROLE, upstream: { ...SIGV4_ROLE.upstream, url: "https://risk.afterpay.internal:4443/prod" } }],
-    ["sigv4 over HTTP/2 with custom ports and timeouts", {
-      ...SIGV4,
-      upstreamProtocol: "http2",
-      listenerPort: 18080,
-      healthPort: 18081,
-      adminPort: 19901,
-      timeouts: { connectSec: 0.5, routeSec: 10, streamIdleSec: 20 },
-      maxRequestBytes: 1024,
-      retries: 0,
-      circuitBreaker: { maxConnections: 64 },
-      maxDownstreamConnections: 100,
-      stripRequestHeaders: ["x-parent-caller"],
-    }],
+    ["sigv4 over HTTP/2, every tuning option changed", { ...SIGV4, ...NON_DEFAULT_TUNING }],
     ["mtls with a SPIFFE server SAN", { ...MTLS, upstream: { ...MTLS.upstream, auth: { kind: "mtls", serverSan: "spiffe://afterpay.example/merchants" } } }],
     ["mtls to an IPv6 literal", { ...MTLS, upstream: { ...MTLS.upstream, url: "https://[fd00::10]:8443" } }],
     ["header over http", { ...HEADER, upstream: { ...HEADER.upstream, url: "http://catalog.tidal.internal:8080" } }],
