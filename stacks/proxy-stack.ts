@@ -126,6 +126,7 @@ export abstract class ProxyStack extends TerraformStack {
       cidr: layout.proxyVpcCidr,
       availabilityZones: layout.availabilityZones,
       meshRouting: layout.routing,
+      accountId: this.accountId,
     });
     this.callerEndpoint = new AcquisitionEndpoint(this, callerNetworkId, {
       namePrefix: this.prefix,

@@ -16,6 +16,7 @@ import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "../../modules/farcar
 import { renderPolicy } from "../../modules/iam/policy-document";
 import { secretReadableOnlyBy } from "../../modules/identity/service-identity";
 import { executeApiEndpointPolicy } from "../../modules/network/acquisition-endpoint";
+import { thisAccountOnlyEndpointPolicy } from "../../modules/network/proxy-vpc";
 import { privateApiResourcePolicy } from "../../modules/private-api/resource-policy";
 import { iamNoWildcardAction } from "../../modules/rules/iam-no-wildcard-action";
 import { iamNoWildcardPrincipal, isSpecificResource } from "../../modules/rules/iam-no-wildcard-principal";
@@ -108,6 +109,26 @@ describe("FC-IAM-WILDCARD-PRINCIPAL", () => {
     expect(evaluate(iamNoWildcardPrincipal, endpointPolicy({ Resource: "arn:aws:execute-api:us-east-1:222222222222:*" }))).toMatchObject({
       compliance: "non-compliant",
     });
+  });
+
+  test("passes an endpoint policy that limits principals to this account (the proxy VPC's endpoints)", () => {
+    expect(
+      evaluate(iamNoWildcardPrincipal, (stack) =>
+        new VpcEndpointPolicy(stack, "endpoint-policy", { vpcEndpointId: "vpce-1", policy: renderPolicy(thisAccountOnlyEndpointPolicy("222222222222")) }),
+      ),
+    ).toEqual(compliant);
+  });
+
+  test("fails an endpoint policy whose account condition is a wildcard, or does not name principals", () => {
+    expect(
+      evaluate(iamNoWildcardPrincipal, endpointPolicy({ Resource: "*", Condition: { StringEquals: { "aws:PrincipalAccount": "*" } } })),
+    ).toMatchObject({ compliance: "non-compliant" });
+    expect(
+      evaluate(iamNoWildcardPrincipal, endpointPolicy({ Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "vpc-1" } } })),
+    ).toMatchObject({ compliance: "non-compliant" });
+    expect(
+      evaluate(iamNoWildcardPrincipal, endpointPolicy({ Resource: "*", Condition: { StringLike: { "aws:PrincipalAccount": "2222*" } } })),
+    ).toMatchObject({ compliance: "non-compliant" });
   });
 
   test("passes a role trusted by a service principal, fails one trusted by everyone", () => {

@@ -140,6 +140,23 @@ describe("network", () => {
     ]);
   });
 
+  test("the proxy VPC's endpoints carry only this account's principals (no exfiltration with foreign credentials)", () => {
+    const endpoints = Object.values(resources("aws_vpc_endpoint")).filter((e) => !e.service_name.endsWith("execute-api"));
+    expect(endpoints).toHaveLength(7);
+    for (const e of endpoints) {
+      expect(JSON.parse(e.policy).Statement).toEqual([
+        {
+          Sid: "OnlyThisAccountsPrincipals",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "*",
+          Resource: "*",
+          Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
+        },
+      ]);
+    }
+  });
+
   test("the execute-api endpoint has private DNS and admits 443 only from the acquisition CIDRs", () => {
     expect(synthText).toHaveResourceWithProperties(VpcEndpoint, { service_name: "com.amazonaws.us-east-1.execute-api", private_dns_enabled: true });
     const rules = Object.values(resources("aws_vpc_security_group_ingress_rule")).filter((r) =>

@@ -12,6 +12,7 @@ import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
 import { privateVpc } from "./private-vpc";
 
 /** Interface endpoints a Farcar task needs: image pulls, logs, STS, and its identity sources. */
@@ -28,6 +29,23 @@ export interface ProxyVpcProps {
    * @default - no route: Farcars reach only addresses inside the VPC
    */
   readonly meshRouting?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+  /**
+   * The account whose principals may use the VPC endpoints (endpoint policies): credentials of any
+   * other account cannot be carried out through them.
+   */
+  readonly accountId: string;
+}
+
+/** Endpoint policy: only principals of `accountId` may use the endpoint. */
+export function thisAccountOnlyEndpointPolicy(accountId: string): PolicyDocument {
+  return policyDocument({
+    Sid: "OnlyThisAccountsPrincipals",
+    Effect: "Allow",
+    Principal: "*",
+    Action: "*",
+    Resource: "*",
+    Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
+  });
 }
 
 export class ProxyVpc extends Construct {
@@ -82,6 +100,7 @@ export class ProxyVpc extends Construct {
         privateDnsEnabled: true,
         subnetIds: this.subnets.map((s) => s.id),
         securityGroupIds: [this.endpointSecurityGroup.id],
+        policy: renderPolicy(thisAccountOnlyEndpointPolicy(props.accountId)),
         tags: name(service),
       });
     }
@@ -91,6 +110,7 @@ export class ProxyVpc extends Construct {
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
       routeTableIds: [this.routeTable.id],
+      policy: renderPolicy(thisAccountOnlyEndpointPolicy(props.accountId)),
       tags: name("s3"),
     });
 

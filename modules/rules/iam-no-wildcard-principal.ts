@@ -2,7 +2,10 @@
  * FC-IAM-WILDCARD-PRINCIPAL: no policy the stack renders Allows everyone.
  *
  * VPC endpoint policies are the one place a wildcard principal is accepted, and only when every
- * Resource of the statement names specific resources: an endpoint policy grants nothing by
+ * Resource of the statement names specific resources, or when a condition limits the principals to
+ * named accounts (`aws:PrincipalAccount` / `aws:PrincipalOrgID`, StringEquals, no wildcard) — the
+ * form that keeps an endpoint from carrying other accounts' credentials out of a VPC. An endpoint
+ * policy grants nothing by
  * itself (the target's resource policy and the caller's identity policy must still allow), so
  * its job is to limit *what* can be reached through the endpoint, not *who* — which is why
  * AWS's own examples use `"Principal": "*"` there. The same statement in a resource policy (the
@@ -15,7 +18,7 @@ export const iamNoWildcardPrincipal = defineRule({
   id: "FC-IAM-WILDCARD-PRINCIPAL",
   description:
     'No Allow statement for a wildcard principal ("*", {"AWS": "*"}) or with NotPrincipal, in any resource, trust or endpoint policy; ' +
-    'an endpoint policy may use Principal "*" when every Resource names specific resources',
+    'an endpoint policy may use Principal "*" when every Resource names specific resources or a condition limits principals to named accounts',
   why:
     "Only X's roles may act as X. An Allow for everyone makes conditions the only gate: one missed condition opens the API, " +
     "secret or role to every AWS account. Endpoint policies only filter what passes the endpoint (the API's resource policy " +
@@ -64,7 +67,7 @@ export const iamNoWildcardPrincipal = defineRule({
           : undefined;
         if (!everyone) return;
         if (policy.kind === "endpoint") {
-          if (namesSpecificResources(statement)) return;
+          if (namesSpecificResources(statement) || limitsPrincipalsToAccounts(statement)) return;
           reasons.push(
             `${policy.attribute} ${statementName(statement, i)} allows ${everyone} on ${JSON.stringify(
               statement.Resource ?? statement.NotResource ?? "unset"
@@ -78,6 +81,18 @@ export const iamNoWildcardPrincipal = defineRule({
     return failIf(reasons);
   },
 });
+
+/** A StringEquals condition on aws:PrincipalAccount or aws:PrincipalOrgID with concrete values. */
+export function limitsPrincipalsToAccounts(statement: Statement): boolean {
+  const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+  const equals = condition?.StringEquals;
+  if (!equals || typeof equals !== "object") return false;
+  return Object.entries(equals).some(([key, value]) => {
+    if (!/^aws:Principal(Account|OrgID)$/i.test(key)) return false;
+    const values = [value].flat();
+    return values.length > 0 && values.every((v) => typeof v === "string" && v !== "" && !v.includes("*") && !v.includes("?"));
+  });
+}
 
 /** Every Resource names specific resources (and there is no NotResource). */
 export function namesSpecificResources(statement: Statement): boolean {
