@@ -227,6 +227,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           if (seenTargets.has(t)) add(at("inbound", svcName, "targets", i), "listed twice; list each target once", t);
           seenTargets.add(t);
         }
+        checkMethods(add, svc.methods, at("inbound", svcName, "methods"));
         apiResources += 1 + 2 * seenTargets.size;
         for (const [i, arn] of strings(svc.roleArns)) {
           const owner = roleOwner.get(arn);
@@ -294,6 +295,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
             }
           }
         }
+        checkMethods(add, svc.methods, at("outbound", svcName, "methods"));
         const seen = new Set<string>();
         for (const [i, arn] of strings(svc.callerRoleArns)) {
           if (seen.has(arn)) add(at("outbound", svcName, "callerRoleArns", i), "listed twice; list each role once", arn);
@@ -303,6 +305,14 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
     }
   }
   return problems;
+}
+
+function checkMethods(add: Add, methods: unknown, at: (string | number)[]): void {
+  const seen = new Set<string>();
+  for (const [i, m] of strings(methods)) {
+    if (seen.has(m)) add([...at, i], "listed twice; list each method once", m);
+    seen.add(m);
+  }
 }
 
 function dotted(at: (string | number)[]): string {

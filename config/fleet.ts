@@ -2,7 +2,7 @@
  * The resolved fleet: what stacks consume. Defaults are applied here, once, so no construct has
  * to know a default of its own; paths are resolved and file contents read.
  */
-import type { FleetInput, FarcarSettingsInput } from "./schema";
+import type { FleetInput, FarcarSettingsInput, HttpMethod } from "./schema";
 
 export interface FarcarSettings {
   /** Envoy Farcar image; undefined = the stack's own ECR repository at FARCAR_IMAGE_TAG. */
@@ -45,6 +45,8 @@ export interface InboundService {
   readonly name: string;
   readonly roleArns: readonly string[];
   readonly targets: readonly TargetRef[];
+  /** Methods the roles may use (all seven unless the fleet file narrows them). */
+  readonly methods: readonly HttpMethod[];
   /** SPIFFE ID this service's Farcar presents in the mesh. */
   readonly spiffeId: string;
 }
@@ -64,6 +66,7 @@ export type UpstreamAuth =
 export interface OutboundService {
   readonly name: string;
   readonly callerRoleArns: readonly string[];
+  readonly methods: readonly HttpMethod[];
   readonly upstream: { readonly url: string; readonly auth: UpstreamAuth };
 }
 

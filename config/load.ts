@@ -19,7 +19,7 @@ import {
   type UpstreamAuth,
 } from "./fleet";
 import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId } from "./names";
-import { fleetSchema, type FleetInput } from "./schema";
+import { fleetSchema, HTTP_METHODS, type FleetInput } from "./schema";
 
 export const DEFAULT_FLEET_FILE = "examples/fleet.yaml";
 
@@ -268,6 +268,7 @@ function resolve(input: FleetInput, file: string): Fleet {
         inbound: Object.entries(env.inbound ?? {}).map(([name, svc]) => ({
           name,
           roleArns: svc.roleArns,
+          methods: svc.methods ?? HTTP_METHODS,
           spiffeId: farcarSpiffeId(template, { trustDomain: input.mesh.trustDomain, acquisition, environment, service: name }),
           targets: svc.targets.map((t) => {
             const target = input.mesh.services[t];
@@ -278,6 +279,7 @@ function resolve(input: FleetInput, file: string): Fleet {
         outbound: Object.entries(env.outbound ?? {}).map(([name, svc]) => ({
           name,
           callerRoleArns: svc.callerRoleArns,
+          methods: svc.methods ?? HTTP_METHODS,
           upstream: { url: svc.upstream.url, auth: resolveAuth(svc.upstream.auth, dir) },
         })),
       });

@@ -17,6 +17,18 @@ export const ACCOUNT_ID = /^\d{12}$/;
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 export const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
+/** Methods an API Gateway `ANY` method answers (and that appear in execute-api ARNs). */
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+const methods = z
+  .array(z.enum(HTTP_METHODS, { message: `methods are ${HTTP_METHODS.join(", ")} (uppercase)` }))
+  .min(1, { message: "list at least one method, or leave methods out to allow all" })
+  .optional()
+  .describe(
+    "HTTP methods the callers may use; the resource policy allows only these. Fewer methods make a shorter resource policy (more services fit under API Gateway's 8192 characters). @default all seven: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+  );
+
 const name = (what: string) =>
   z
     .string()
@@ -158,6 +170,7 @@ const inboundService = z
       .array(name("a target"), { message: "targets must be a list of mesh service names" })
       .min(1, { message: "list at least one mesh service this service may call" })
       .describe("Mesh services (keys of mesh.services) this service may call."),
+    methods,
   })
   .describe("An acquisition service calling into the mesh.");
 
@@ -204,6 +217,7 @@ const outboundService = z
       .array(roleArn)
       .min(1, { message: "list at least one parent IAM role ARN that may call this service" })
       .describe("Parent-company IAM roles that may call this acquisition service."),
+    methods,
     upstream: z
       .strictObject({
         url: z

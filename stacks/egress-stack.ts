@@ -52,7 +52,7 @@ export class EgressStack extends ProxyStack {
       "caller-network",
     );
     const { env } = this;
-    const services = env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns }));
+    const services = env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, methods: s.methods }));
     this.assertPolicyFits(services, "list fewer caller roles per outbound service, or move outbound services to another environment.");
 
     for (const service of env.outbound) {

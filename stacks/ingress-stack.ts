@@ -46,7 +46,7 @@ export class IngressStack extends ProxyStack {
       "acquisition-network",
     );
     this.acquisitionEndpoint = this.callerEndpoint;
-    const services = env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns }));
+    const services = env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, methods: s.methods }));
     this.assertPolicyFits(
       services,
       "move some inbound services of this environment to a new environment (its own proxy account and API), or list fewer role ARNs per service.",

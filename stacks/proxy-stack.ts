@@ -215,7 +215,7 @@ export abstract class ProxyStack extends TerraformStack {
     });
     new TerraformOutput(this, "caller_identity_policies", {
       description: `Identity policy (JSON) each role of ${callers} needs in its own account to invoke the API`,
-      value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(api.restApi.executionArn, stage, s.name))])),
+      value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(api.restApi.executionArn, stage, s.name, s.methods))])),
     });
     new TerraformOutput(this, "execute_api_endpoint_id", { description: `The execute-api VPC endpoint ${callers} must use`, value: vpcEndpointId });
     new TerraformOutput(this, "rest_api_id", { description: "ID of the private REST API", value: api.restApi.id });

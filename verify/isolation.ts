@@ -290,7 +290,7 @@ export async function verifyIsolation(
               }
               cases++;
               if (got === "Allowed") allowed++;
-              const expected = expectedAllowed(principal, path, endpoint, api.apiAccountId);
+              const expected = expectedAllowed(principal, path, endpoint, api.apiAccountId, method, api.services);
               if (expected !== (got === "Allowed")) {
                 const mismatch: Mismatch = {
                   stack: api.stack,
@@ -428,8 +428,8 @@ function describeApi(
   const kind = m[2] as ApiKind;
   const services: ApiServiceUnderTest[] =
     kind === "ingress"
-      ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, segments: s.targets.map((t) => t.name) }))
-      : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, segments: [] }));
+      ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, segments: s.targets.map((t) => t.name), methods: s.methods }))
+      : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, segments: [], methods: s.methods }));
 
   // The API's account: from the fleet file where it says so, else where the stack deploys.
   const fleetAccount =

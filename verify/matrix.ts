@@ -5,6 +5,7 @@
  *
  * The rule (DESIGN.md, "Non-negotiables"): a request is allowed exactly when
  *   - the caller is a role listed for service X of this API, and
+ *   - the method is one the fleet file lets X use (all seven unless `methods` narrows them), and
  *   - the path belongs to X — it starts with `/X/` (X's routes are `/X/{target}` and
  *     `/X/{target}/{proxy+}`; `/X` alone is no route of X), and
  *   - it comes through this environment's execute-api endpoint, and
@@ -28,6 +29,8 @@ export interface ApiServiceUnderTest {
   readonly roleArns: readonly string[];
   /** Second path segments to probe under `/name/` (ingress: its targets). */
   readonly segments: readonly string[];
+  /** Methods the fleet file lets its roles use. @default - all API_GATEWAY_METHODS */
+  readonly methods?: readonly string[];
 }
 
 export type PrincipalKind = "service-role" | "proxy-account" | "unlisted" | "listed-elsewhere";
@@ -219,11 +222,20 @@ export function testPrincipals(input: {
 }
 
 /** The one rule every case is checked against. */
-export function expectedAllowed(principal: TestPrincipal, path: TestPath, endpoint: TestEndpoint, apiAccountId: string): boolean {
+export function expectedAllowed(
+  principal: TestPrincipal,
+  path: TestPath,
+  endpoint: TestEndpoint,
+  apiAccountId: string,
+  method: string,
+  services: readonly ApiServiceUnderTest[] = [],
+): boolean {
+  const owner = services.find((s) => s.name === path.owner);
   return (
     endpoint.kind === "environment" &&
     principal.account !== apiAccountId &&
     path.owner !== undefined &&
-    principal.services.includes(path.owner)
+    principal.services.includes(path.owner) &&
+    (owner?.methods ?? API_GATEWAY_METHODS).includes(method)
   );
 }

@@ -163,6 +163,14 @@ describe("fleet file errors", () => {
       [["payments.mesh.internal:8443", "payments.mesh.internal:98443"]],
       ['inline.yaml:11:69: mesh.services.payments.address: port must be between 1 and 65535 (got "payments.mesh.internal:98443")'],
     ],
+    [
+      "a method that is not an HTTP method API Gateway knows, or one listed twice",
+      [["            targets: [ledger]\n", "            targets: [ledger]\n            methods: [GET, get, GET]\n"]],
+      [
+        `inline.yaml:29:28: ${ENV}.inbound.disputes.methods[1]: methods are GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS (uppercase) (got "get")`,
+        `inline.yaml:29:33: ${ENV}.inbound.disputes.methods[2]: listed twice; list each method once (got "GET")`,
+      ],
+    ],
   ])("rejects %s", (_name, edits, expected) => {
     expect(problemsOf(fleetWith(...edits))).toEqual(expected);
   });

@@ -124,6 +124,19 @@ describe("private REST API", () => {
   });
 });
 
+describe("methods", () => {
+  test("a service narrowed to some methods is allowed those methods only, on both sides", () => {
+    const tidal = example.json("tidal-production-ingress");
+    const policy = JSON.parse(Object.values<Json>(tidal.resource.aws_api_gateway_rest_api_policy)[0].policy);
+    const royalties = policy.Statement.find((s: Json) => s.Sid === "InvokeRoyalties");
+    expect(royalties.Resource.map((r: string) => r.split("/").slice(-3, -2)[0])).toEqual(["GET", "POST"]);
+    const payouts = policy.Statement.find((s: Json) => s.Sid === "InvokePayouts");
+    expect(payouts.Resource).toHaveLength(HTTP_METHODS.length);
+    const caller = JSON.parse(tidal.output.caller_identity_policies.value.royalties);
+    expect(caller.Statement[0].Resource).toEqual(royalties.Resource);
+  });
+});
+
 describe("network", () => {
   test("the proxy VPC has private subnets only and no internet gateway or NAT", () => {
     expect(tf.resource.aws_internet_gateway).toBeUndefined();

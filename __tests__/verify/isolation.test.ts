@@ -334,3 +334,29 @@ describe("egress stacks are covered as soon as they exist", () => {
     );
   });
 });
+
+describe("a service narrowed to some methods", () => {
+  const fleet = fleetFromYaml(fleetWith(["            targets: [ledger]\n", "            targets: [ledger]\n            methods: [GET, POST]\n"]));
+  const synth = synthFleet(fleet);
+  const clean = stacksOf(synth);
+  const DISPUTES = "arn:aws:sts::333333333333:assumed-role/disputes-staging/farcar-verify";
+
+  test("the generated policy allows exactly the listed methods: other methods are expected and found denied", async () => {
+    const report = await verifyIsolation(fleet, clean, { stacks: [STACK] });
+    expect(report.mismatches).toBe(0);
+    // checkout (7 methods) as before; disputes now 2 methods: 2 identity variants × 5 owned paths.
+    expect(stackReport(report).allowed).toBe(7 * 2 * 7 + 2 * 2 * 5);
+  });
+
+  test("a policy that ignores the narrowing is caught for every other method", async () => {
+    const broken = mapApiPolicies(
+      clean[STACK],
+      withResources("InvokeDisputes", (rs) => API_GATEWAY_METHODS.map((m) => rs[0].replace("/GET/", `/${m}/`))),
+    );
+    const report = await verifyIsolation(fleet, { ...clean, [STACK]: broken }, { stacks: [STACK] });
+    const list = stackReport(report).mismatches;
+    const methods = new Set(list.filter((m) => m.principal === DISPUTES).map((m) => m.method));
+    expect([...methods].sort()).toEqual(["DELETE", "HEAD", "OPTIONS", "PATCH", "PUT"]);
+    expect(list.every((m) => m.expected === "Denied" && m.got === "Allowed" && m.path.startsWith("/disputes/"))).toBe(true);
+  });
+});

@@ -7,10 +7,11 @@
  * matches `.../{stage}/GET/Y/ledger/X/anything` — a request routed to service Y's Farcar. With
  * the method as a literal segment, the service must be the first path segment.
  */
+import { HTTP_METHODS } from "../../config/schema";
 import { policyDocument, type PolicyDocument, type PolicyStatement } from "../iam/policy-document";
 
 /** Methods an `ANY` method answers; API Gateway puts the request's own method in the ARN. */
-export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export { HTTP_METHODS };
 
 /** API Gateway quota on a resource policy. */
 export const RESOURCE_POLICY_MAX_CHARS = 8192;
@@ -20,6 +21,11 @@ export interface ApiService {
   readonly name: string;
   /** Roles that act as this service. */
   readonly roleArns: readonly string[];
+  /**
+   * Methods the roles may use.
+   * @default - all of HTTP_METHODS
+   */
+  readonly methods?: readonly string[];
 }
 
 export interface ApiPolicyInput {
@@ -33,9 +39,9 @@ export interface ApiPolicyInput {
   readonly services: readonly ApiService[];
 }
 
-/** The execute-api resources service `name` may invoke: every method under `/{stage}/{method}/{name}/`. */
-export function serviceInvokeResources(executionArn: string, stage: string, name: string): string[] {
-  return HTTP_METHODS.map((method) => `${executionArn}/${stage}/${method}/${name}/*`);
+/** The execute-api resources service `name` may invoke: each allowed method under `/{stage}/{method}/{name}/`. */
+export function serviceInvokeResources(executionArn: string, stage: string, name: string, methods: readonly string[] = HTTP_METHODS): string[] {
+  return methods.map((method) => `${executionArn}/${stage}/${method}/${name}/*`);
 }
 
 /** `checkout-v2` → `CheckoutV2` (Sids are alphanumeric). */
@@ -60,7 +66,7 @@ export function privateApiResourcePolicy(input: ApiPolicyInput): PolicyDocument 
     Effect: "Allow",
     Principal: { AWS: [...svc.roleArns] },
     Action: "execute-api:Invoke",
-    Resource: serviceInvokeResources(input.executionArn, input.stage, svc.name),
+    Resource: serviceInvokeResources(input.executionArn, input.stage, svc.name, svc.methods),
   }));
   return policyDocument(
     ...allows,
@@ -87,12 +93,12 @@ export function privateApiResourcePolicy(input: ApiPolicyInput): PolicyDocument 
  * The identity policy a caller role needs on its own side (cross-account IAM auth needs an Allow
  * on both sides): invoke exactly its service's paths of this API.
  */
-export function callerIdentityPolicy(executionArn: string, stage: string, service: string): PolicyDocument {
+export function callerIdentityPolicy(executionArn: string, stage: string, service: string, methods?: readonly string[]): PolicyDocument {
   return policyDocument({
     Sid: `InvokeFarcar${sidName(service)}`,
     Effect: "Allow",
     Action: "execute-api:Invoke",
-    Resource: serviceInvokeResources(executionArn, stage, service),
+    Resource: serviceInvokeResources(executionArn, stage, service, methods),
   });
 }
 
