@@ -42,7 +42,10 @@ function generatedFleet(acquisitions: number, environments: number, services: nu
         "        inbound:",
       );
       for (let s = 0; s < services; s++) {
-        lines.push(`          svc${s}: { roleArns: [arn:aws:iam::333333333333:role/a${a}-e${e}-s${s}], targets: [payments, ledger, risk] }`);
+        // Two methods per service: 20 services then fit the 8192-character resource policy.
+        lines.push(
+          `          svc${s}: { roleArns: [arn:aws:iam::333333333333:role/a${a}-e${e}-s${s}], targets: [payments, ledger, risk], methods: [GET, POST] }`,
+        );
       }
     }
   }
