@@ -4,7 +4,7 @@
  * permissions (`ecr:GetAuthorizationToken` in the execution role).
  */
 import { NOT_APPLICABLE, defineRule, failIf, qualifiedType, strings, type ResourceConfig, type RuleResult } from "./rule";
-import { embeddedPolicies, statementName, type Statement } from "./policy-documents";
+import { embeddedPolicies, forEachStatement, statementName, type Statement } from "./policy-documents";
 
 /** AWS managed policies that grant service-wide (or all) actions on all resources. */
 const BROAD_MANAGED_POLICY = /^arn:[^:]+:iam::aws:policy\/(?:[\w+=,.@-]+\/)*(AdministratorAccess|PowerUserAccess|\w*FullAccess)$/;
@@ -51,22 +51,14 @@ export const iamNoWildcardAction = defineRule({
         if (BROAD_MANAGED_POLICY.test(arn)) reasons.push(`managed_policy_arns includes ${arn}`);
       }
     }
-    for (const policy of embeddedPolicies(resource)) {
-      if (policy.kind !== "identity" && policy.kind !== "any") continue;
-      const doc = policy.document;
-      if (doc.status === "reference") continue;
-      if (doc.status === "unreadable") {
-        reasons.push(`${policy.attribute} cannot be checked: ${doc.reason}`);
-        continue;
-      }
-      doc.statements.forEach((statement, i) => {
-        // Statements with a principal belong to a resource policy (FC-IAM-WILDCARD-PRINCIPAL).
-        if (statement.Effect !== "Allow" || statement.Principal !== undefined || statement.NotPrincipal !== undefined) return;
-        const actions = broadActions(statement);
-        const resources = allResources(statement);
-        if (actions && resources) reasons.push(`${policy.attribute} ${statementName(statement, i)} allows ${actions} on ${resources}`);
-      });
-    }
+    const identityPolicies = embeddedPolicies(resource).filter((p) => p.kind === "identity" || p.kind === "any");
+    forEachStatement(identityPolicies, reasons, (statement, i, policy) => {
+      // Statements with a principal belong to a resource policy (FC-IAM-WILDCARD-PRINCIPAL).
+      if (statement.Effect !== "Allow" || statement.Principal !== undefined || statement.NotPrincipal !== undefined) return;
+      const actions = broadActions(statement);
+      const resources = allResources(statement);
+      if (actions && resources) reasons.push(`${policy.attribute} ${statementName(statement, i)} allows ${actions} on ${resources}`);
+    });
     return failIf(reasons);
   },
 });

@@ -12,7 +12,7 @@
  * REST API's, a secret's) would grant every AWS principal access, so there it always fails.
  */
 import { NOT_APPLICABLE, defineRule, failIf, type ResourceConfig, type RuleResult } from "./rule";
-import { embeddedPolicies, isWildcardPrincipal, statementName, type Statement } from "./policy-documents";
+import { embeddedPolicies, forEachStatement, isWildcardPrincipal, statementName, type Statement } from "./policy-documents";
 
 export const iamNoWildcardPrincipal = defineRule({
   id: "FC-IAM-WILDCARD-PRINCIPAL",
@@ -51,33 +51,23 @@ export const iamNoWildcardPrincipal = defineRule({
     const policies = embeddedPolicies(resource).filter((p) => p.kind !== "identity");
     if (!policies.length) return NOT_APPLICABLE;
     const reasons: string[] = [];
-    for (const policy of policies) {
-      const doc = policy.document;
-      if (doc.status === "reference") continue;
-      if (doc.status === "unreadable") {
-        reasons.push(`${policy.attribute} cannot be checked: ${doc.reason}`);
-        continue;
-      }
-      doc.statements.forEach((statement, i) => {
-        if (statement.Effect !== "Allow") return;
-        const everyone = isWildcardPrincipal(statement.Principal)
-          ? `Principal ${JSON.stringify(statement.Principal)}`
-          : statement.NotPrincipal !== undefined
+    forEachStatement(policies, reasons, (statement, i, policy) => {
+      if (statement.Effect !== "Allow") return;
+      const everyone = isWildcardPrincipal(statement.Principal)
+        ? `Principal ${JSON.stringify(statement.Principal)}`
+        : statement.NotPrincipal !== undefined
           ? "NotPrincipal (everyone but the principals listed)"
           : undefined;
-        if (!everyone) return;
-        if (policy.kind === "endpoint") {
-          if (namesSpecificResources(statement) || limitsPrincipalsToAccounts(statement)) return;
-          reasons.push(
-            `${policy.attribute} ${statementName(statement, i)} allows ${everyone} on ${JSON.stringify(
-              statement.Resource ?? statement.NotResource ?? "unset"
-            )}`
-          );
-          return;
-        }
-        reasons.push(`${policy.attribute} ${statementName(statement, i)} allows ${everyone}`);
-      });
-    }
+      if (!everyone) return;
+      if (policy.kind === "endpoint") {
+        if (namesSpecificResources(statement) || limitsPrincipalsToAccounts(statement)) return;
+        reasons.push(
+          `${policy.attribute} ${statementName(statement, i)} allows ${everyone} on ${JSON.stringify(statement.Resource ?? statement.NotResource ?? "unset")}`,
+        );
+        return;
+      }
+      reasons.push(`${policy.attribute} ${statementName(statement, i)} allows ${everyone}`);
+    });
     return failIf(reasons);
   },
 });

@@ -207,3 +207,24 @@ export function isWildcardPrincipal(principal: unknown): boolean {
   if (principal === null || typeof principal !== "object") return false;
   return Object.values(principal as Record<string, unknown>).some((v) => strings(v).includes("*"));
 }
+
+/**
+ * Visit every statement of `policies` that can be read. A policy given by reference (another
+ * resource's attribute) is checked where it is defined and skipped here; one that cannot be read
+ * adds a reason, so an unreadable policy fails rather than passing unchecked.
+ */
+export function forEachStatement(
+  policies: readonly EmbeddedPolicy[],
+  reasons: string[],
+  visit: (statement: Statement, index: number, policy: EmbeddedPolicy) => void,
+): void {
+  for (const policy of policies) {
+    const doc = policy.document;
+    if (doc.status === "reference") continue;
+    if (doc.status === "unreadable") {
+      reasons.push(`${policy.attribute} cannot be checked: ${doc.reason}`);
+      continue;
+    }
+    doc.statements.forEach((statement, i) => visit(statement, i, policy));
+  }
+}
