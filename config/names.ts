@@ -47,11 +47,6 @@ export function resourcePrefix(kind: StackKind, acquisition: string, environment
   return `farcar-${acquisition}-${environment}-${kind}`;
 }
 
-/** IAM role name (≤ 64 chars). */
-export function roleName(kind: StackKind, acquisition: string, environment: string, service: string, purpose: string): string {
-  return limitedName(["farcar", acquisition, environment, kind === "ingress" ? "in" : "out", service, purpose], 64);
-}
-
 export const DEFAULT_SPIFFE_ID_TEMPLATE = "spiffe://{trustDomain}/acquisition/{acquisition}/{environment}/{service}";
 
 /** The SPIFFE ID a Farcar presents for acquisition service `service`. */

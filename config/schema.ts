@@ -29,6 +29,18 @@ const methods = z
     "HTTP methods the callers may use; the resource policy allows only these. Fewer methods make a shorter resource policy (more services fit under API Gateway's 8192 characters). @default all seven: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
   );
 
+/** Fargate task CPU units. */
+export const FARGATE_CPU_UNITS = [256, 512, 1024, 2048, 4096] as const;
+/** Retention values CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** `a, b or c` */
+export function listOr(values: readonly (string | number)[]): string {
+  return values.length > 1 ? `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}` : String(values[0]);
+}
+
+const literals = (values: readonly number[]) => values.map((v) => z.literal(v)) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>];
+
 const name = (what: string) =>
   z
     .string()
@@ -63,9 +75,7 @@ const farcarSettings = z
       .optional()
       .describe("Identity sidecar container image (built from envoy/sidecar/Dockerfile). @default the proxy account ECR repository farcar/identity"),
     cpu: z
-      .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
-        message: "Fargate task CPU units must be one of 256, 512, 1024, 2048, 4096",
-      })
+      .union(literals(FARGATE_CPU_UNITS), { message: `Fargate task CPU units must be one of ${FARGATE_CPU_UNITS.join(", ")}` })
       .optional()
       .describe("Fargate task CPU units. @default 512"),
     memoryMiB: z.number().int().min(512).max(30720).optional().describe("Fargate task memory in MiB. @default 1024"),
@@ -77,12 +87,9 @@ const farcarSettings = z
       .optional()
       .describe("Farcar tasks per inbound service, spread over the availability zones. @default 2"),
     logRetentionDays: z
-      .union(
-        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map((d) =>
-          z.literal(d),
-        ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
-        { message: "logRetentionDays must be a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653" },
-      )
+      .union(literals(LOG_RETENTION_DAYS), {
+        message: `logRetentionDays must be a CloudWatch Logs retention value: ${listOr(LOG_RETENTION_DAYS)}`,
+      })
       .optional()
       .describe("CloudWatch Logs retention for Farcar and API access logs. @default 30"),
   })

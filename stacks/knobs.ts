@@ -6,9 +6,8 @@
 import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { FarcarSettings } from "../config/fleet";
+import { FARGATE_CPU_UNITS, LOG_RETENTION_DAYS, listOr } from "../config/schema";
 
-const FARGATE_CPU = [256, 512, 1024, 2048, 4096];
-const LOG_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export interface FarcarKnobValues {
   /** Envoy image override; "" = the stack's own ECR repository. */
@@ -44,8 +43,8 @@ export class FarcarKnobs extends Construct {
     const cpu = variable("task_cpu", {
       type: "number",
       default: settings.cpu,
-      description: "Fargate CPU units per Farcar task (256, 512, 1024, 2048 or 4096)",
-      validation: [{ condition: `\${contains(${JSON.stringify(FARGATE_CPU)}, var.task_cpu)}`, errorMessage: "task_cpu must be 256, 512, 1024, 2048 or 4096." }],
+      description: `Fargate CPU units per Farcar task (${listOr(FARGATE_CPU_UNITS)})`,
+      validation: [{ condition: `\${contains(${JSON.stringify(FARGATE_CPU_UNITS)}, var.task_cpu)}`, errorMessage: `task_cpu must be ${listOr(FARGATE_CPU_UNITS)}.` }],
     });
     const memory = variable("task_memory_mib", {
       type: "number",
@@ -63,7 +62,7 @@ export class FarcarKnobs extends Construct {
       default: settings.logRetentionDays,
       description: "CloudWatch Logs retention (days) for Farcar and API access logs",
       validation: [
-        { condition: `\${contains(${JSON.stringify(LOG_RETENTION)}, var.log_retention_days)}`, errorMessage: "log_retention_days must be a CloudWatch Logs retention value." },
+        { condition: `\${contains(${JSON.stringify(LOG_RETENTION_DAYS)}, var.log_retention_days)}`, errorMessage: "log_retention_days must be a CloudWatch Logs retention value." },
       ],
     });
     const tags = variable("extra_tags", {
