@@ -633,6 +633,16 @@ function resolveEgress(input: FarcarEgressInput): EgressSettings {
   return { upstream, auth, upstreamCa, ...ports, ...limits, strippedHeaders };
 }
 
+/**
+ * The TCP port an egress Farcar connects to for `url` (the URL's port, or the scheme's default):
+ * the same rule the bootstrap's cluster uses, for the task's security group.
+ */
+export function egressUpstreamPort(url: string): number {
+  return resolveUpstreamUrl(url, (message) => {
+    throw new FarcarEgressInputError(message);
+  }).port;
+}
+
 function resolveUpstreamUrl(raw: unknown, fail: Fail): ResolvedUpstream {
   const example = "e.g. https://risk.afterpay.internal or https://merchants.afterpay.internal:8443/api";
   if (typeof raw !== "string" || raw.length === 0) fail(`upstream.url is missing; give the acquisition service's base URL, ${example}`);

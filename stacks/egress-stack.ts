@@ -11,7 +11,7 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { OutboundService } from "../config/fleet";
-import { egressContainerLaunch } from "../envoy/egress";
+import { egressContainerLaunch, egressUpstreamPort } from "../envoy/egress";
 import { egressSidecarContainerEnvironment } from "../envoy/sidecar/container";
 import type { FarcarService } from "../modules/farcar-service/farcar-service";
 import { EgressIdentity } from "../modules/identity/egress-identity";
@@ -23,12 +23,6 @@ export interface EgressFarcar {
   readonly service: OutboundService;
   readonly identity: EgressIdentity;
   readonly farcar: FarcarService;
-}
-
-/** host and port of an upstream URL (default ports by scheme). */
-export function upstreamPort(url: string): number {
-  const u = new URL(url);
-  return u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
 }
 
 export class EgressStack extends ProxyStack {
@@ -75,7 +69,7 @@ export class EgressStack extends ProxyStack {
         }),
         sidecar: identity.sidecar && egressSidecarContainerEnvironment(identity.sidecar),
         taskPolicy: identity.taskPolicy,
-        upstreamPorts: [upstreamPort(service.upstream.url)],
+        upstreamPorts: [egressUpstreamPort(service.upstream.url)],
       });
       identity.restrictSecretsTo(farcar.taskRole.arn);
       this.farcars[service.name] = { service, identity, farcar };

@@ -21,6 +21,9 @@ import { AcmpcaCertificateAuthorityCertificate } from "@cdktf/provider-aws/lib/a
 /** Template for a CA certificate that may issue end-entity certificates only. */
 export const SUBORDINATE_CA_TEMPLATE = "SubordinateCACertificate_PathLen0/V1";
 
+/** Template that copies the request's APIPassthrough SANs (the SPIFFE ID) into an SVID. */
+export const API_PASSTHROUGH_TEMPLATE = "EndEntityCertificate_APIPassthrough/V1";
+
 export function templateArn(partition: string, template: string): string {
   return `arn:${partition}:acm-pca:::template/${template}`;
 }

@@ -15,7 +15,7 @@ import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanag
 import { egressIdentityNeeds, egressRoleSessionName, type EgressUpstreamAuth, type EgressUpstreamCa } from "../../envoy/egress";
 import type { EgressSidecarInput } from "../../envoy/sidecar/container";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
-import { farcarEgressTaskPolicy } from "./policies";
+import { egressNeedsTaskPolicy, farcarEgressTaskPolicy } from "./policies";
 import { secretReadableOnlyBy, TrustBundleSecret } from "./service-identity";
 
 export interface EgressIdentityProps {
@@ -73,9 +73,7 @@ export class EgressIdentity extends Construct {
       headerSecretArn: this.headerSecret?.arn,
       assumeRoleArn: this.assumeRoleArn,
     };
-    if (secretsOrRole.clientCertificateSecretArn || secretsOrRole.headerSecretArn || secretsOrRole.assumeRoleArn) {
-      this.taskPolicy = farcarEgressTaskPolicy(secretsOrRole);
-    }
+    if (egressNeedsTaskPolicy(secretsOrRole)) this.taskPolicy = farcarEgressTaskPolicy(secretsOrRole);
     if (this.taskPolicy || this.trustBundle) {
       this.sidecar = {
         region: props.region,

@@ -11,7 +11,7 @@ import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanag
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import type { SidecarContainerInput } from "../../envoy/sidecar/container";
 import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
-import { AcquisitionCa, ServiceCa } from "./certificate-authorities";
+import { AcquisitionCa, API_PASSTHROUGH_TEMPLATE, ServiceCa, templateArn } from "./certificate-authorities";
 import { farcarTaskIdentityPolicy } from "./policies";
 
 export interface TrustBundleSecretProps {
@@ -61,8 +61,8 @@ export class ServiceIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceIdentityProps) {
     super(scope, id);
-    const templateArn = `arn:${props.partition}:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1`;
     if (props.source === "privateCa") {
+      const passthrough = templateArn(props.partition, API_PASSTHROUGH_TEMPLATE);
       if (!props.acquisitionCa) throw new Error(`${props.service}: privateCa identity needs the acquisition CA`);
       this.serviceCa = new ServiceCa(this, "issuing-ca", {
         acquisition: props.acquisition,
@@ -73,14 +73,14 @@ export class ServiceIdentity extends Construct {
         acquisitionCa: props.acquisitionCa,
       });
       this.ready = props.acquisitionCa.active;
-      this.taskPolicy = farcarTaskIdentityPolicy({ caArn: this.serviceCa.caArn, templateArn });
+      this.taskPolicy = farcarTaskIdentityPolicy({ caArn: this.serviceCa.caArn, templateArn: passthrough });
       this.sidecar = {
         source: "privateCa",
         spiffeId: props.spiffeId,
         region: props.region,
         trustBundleSecretArn: props.trustBundleSecretArn,
         caArn: this.serviceCa.caArn,
-        templateArn,
+        templateArn: passthrough,
         certTtlHours: props.certificateTtlHours,
       };
     } else {
@@ -90,7 +90,7 @@ export class ServiceIdentity extends Construct {
         recoveryWindowInDays: 7,
       });
       this.ready = true;
-      this.taskPolicy = farcarTaskIdentityPolicy({ secretArn: this.secret.arn, templateArn });
+      this.taskPolicy = farcarTaskIdentityPolicy({ secretArn: this.secret.arn });
       this.sidecar = {
         source: "secretsManager",
         spiffeId: props.spiffeId,
