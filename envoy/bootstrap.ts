@@ -390,7 +390,8 @@ export function assembleFarcarBootstrap(
     overload_manager: {
       resource_monitors: [
         {
-          name: "envoy.resource_monitors.downstream_connections",
+          // The overload manager selects the proactive monitor by this exact name (envoy/extensions.ts).
+          name: "envoy.resource_monitors.global_downstream_max_connections",
           typed_config: {
             "@type": `${TYPE}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
             max_active_downstream_connections: s.maxDownstreamConnections,

@@ -35,6 +35,11 @@
  *     not guessed.
  *   - `reference` (bootstraps only): a route naming a cluster that is not defined, or a duplicate
  *     listener or cluster name — Envoy rejects both when it loads a static bootstrap.
+ *   - `extension` (bootstraps only): what the protos cannot express — an extension `typed_config`
+ *     type the pinned Envoy does not register (per the table in envoy/extensions.ts), a `name` other
+ *     than the one it is registered under (the overload manager refuses DownstreamConnectionsConfig
+ *     under any name but `envoy.resource_monitors.global_downstream_max_connections`), or a type in a
+ *     place its category does not belong (validateExtensions).
  *
  * Known limit: the API snapshot in `@grpc/grpc-js-xds` is older than the Envoy image we run
  * (see envoy/README.md). A field added after the snapshot is reported as unknown (so it cannot slip
@@ -46,6 +51,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as protobuf from "protobufjs";
+import { envoyExtension, type ExtensionPosition } from "./extensions";
 import { SECRET_TYPE_URL, type SdsDocument } from "./sds";
 
 /** Fully qualified name of the Envoy bootstrap message. */
@@ -61,7 +67,8 @@ export type ValidationErrorKind =
   | "oneof"
   | "deprecated"
   | "rule"
-  | "reference";
+  | "reference"
+  | "extension";
 
 export interface ValidationError {
   /** JSONPath of the offending value, e.g. `$.static_resources.clusters[0].connect_timeout`. */
@@ -193,7 +200,113 @@ export function validateMessage(typeName: string, json: unknown): ValidationErro
 export function validateBootstrap(config: unknown): ValidationError[] {
   const walker = new Walker(loadEnvoyApi().root);
   const errors = walker.validateRoot(BOOTSTRAP_TYPE, config);
-  return [...errors, ...checkStaticReferences(config, walker.routeClusterRefs)];
+  return [...errors, ...checkStaticReferences(config, walker.routeClusterRefs), ...validateExtensions(config)];
+}
+
+const TYPE_URL_PREFIX = "type.googleapis.com/";
+const HCM_TYPE_NAME = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const HTTP_PROTOCOL_OPTIONS_TYPE_NAME = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/**
+ * The extension-name checks (kind `extension`): every `{name, typed_config}` in `config` — filters,
+ * transport sockets, access loggers, resource monitors, retry predicates, injected credentials,
+ * formatters — and every `typed_extension_protocol_options` key, against ENVOY_EXTENSIONS
+ * (envoy/extensions.ts): the type must be listed, the name must be the one Envoy 1.39 registers it
+ * under, and the place must be one its category belongs to.
+ */
+export function validateExtensions(config: unknown): ValidationError[] {
+  const errors: ValidationError[] = [];
+  const check = (typeUrl: unknown, name: unknown, position: ExtensionPosition | undefined, where: string, what: string): void => {
+    if (typeof typeUrl !== "string") return; // the proto walk reports a missing @type
+    const type = typeUrl.startsWith(TYPE_URL_PREFIX) ? typeUrl.slice(TYPE_URL_PREFIX.length) : typeUrl;
+    const known = envoyExtension(type);
+    if (!known) {
+      if (!isApiMessage(type)) return; // the proto walk reports an @type that names no message
+      errors.push({
+        path: where,
+        kind: "extension",
+        message:
+          `"${type}" is not in the table of extensions the pinned Envoy registers (envoy/extensions.ts); ` +
+          `find its factory in Envoy's source and add it there with its registered name and source file`,
+      });
+      return;
+    }
+    if (name !== known.name) {
+      errors.push({
+        path: where,
+        kind: "extension",
+        message:
+          `Envoy 1.39 registers ${type} as "${known.name}", got ${what} ${JSON.stringify(name)}; use "${known.name}"` +
+          (known.note ? ` (${known.note})` : ""),
+      });
+    }
+    if (position && !known.positions.includes(position)) {
+      errors.push({
+        path: where,
+        kind: "extension",
+        message: `${known.name} is a ${known.positions.join("/")} extension and cannot be used as a ${position}`,
+      });
+    }
+  };
+
+  const walk = (node: unknown, path: string, key: string | undefined, enclosingType: string | undefined): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${path}[${i}]`, key, enclosingType));
+      return;
+    }
+    if (!isPlainObject(node)) return;
+    const ownType = typeof node["@type"] === "string" ? String(node["@type"]).replace(TYPE_URL_PREFIX, "") : enclosingType;
+    if (typeof node.name === "string" && isPlainObject(node.typed_config)) {
+      check(node.typed_config["@type"], node.name, positionOf(path, key, enclosingType), `${path}.name`, "name");
+    }
+    for (const [field, value] of Object.entries(node)) {
+      if (field === "typed_extension_protocol_options" && isPlainObject(value)) {
+        for (const [optionKey, options] of Object.entries(value)) {
+          const where = `${path}.${field}[${JSON.stringify(optionKey)}]`;
+          if (isPlainObject(options)) check(options["@type"], optionKey, "protocol-options", where, "key");
+          walk(options, where, undefined, undefined);
+        }
+        continue;
+      }
+      walk(value, `${path}.${field}`, field, ownType);
+    }
+  };
+  walk(config, "$", undefined, undefined);
+  return errors;
+}
+
+function isApiMessage(type: string): boolean {
+  try {
+    return loadEnvoyApi().root.lookupType(type) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** The extension position of a `{name, typed_config}` found under `key` (its field name). */
+function positionOf(path: string, key: string | undefined, enclosingType: string | undefined): ExtensionPosition | undefined {
+  switch (key) {
+    case "filters":
+      return /\.filter_chains\[\d+\]\.filters\[\d+\]$/.test(path) ? "network-filter" : undefined;
+    case "http_filters":
+      if (enclosingType === HCM_TYPE_NAME) return "http-filter";
+      if (enclosingType === HTTP_PROTOCOL_OPTIONS_TYPE_NAME) return "upstream-http-filter";
+      return undefined;
+    case "transport_socket":
+      return "transport-socket";
+    case "access_log":
+      return "access-logger";
+    case "resource_monitors":
+      return "resource-monitor";
+    case "retry_host_predicate":
+      return "retry-host-predicate";
+    case "credential":
+      return "injected-credential";
+    case "formatters":
+      return "formatter";
+    default:
+      return undefined;
+  }
 }
 
 /**

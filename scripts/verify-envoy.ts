@@ -5,6 +5,10 @@
  *   npx tsx scripts/verify-envoy.ts [--fleet FILE] [--out DIR]
  *   npm run verify:envoy
  *
+ * Each bootstrap gets the proto walk and the checks the protos cannot express (envoy/validate.ts):
+ * route → cluster references and the extension names the pinned Envoy registers for each
+ * typed_config type (the table in envoy/extensions.ts, each entry citing Envoy's source).
+ *
  * Checks, and exits 1 on any error:
  *   - one bootstrap per inbound service of the fleet file (--fleet, else $FARCAR_CONFIG, else
  *     examples/fleet.yaml), exactly as the ingress stacks generate them;

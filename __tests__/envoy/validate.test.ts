@@ -3,6 +3,7 @@
  * path, starting from a bootstrap it accepts. Each negative test changes one thing.
  */
 import { farcarBootstrap, targetClusterName, type FarcarEnvoyInput } from "../../envoy/bootstrap";
+import { ENVOY_EXTENSIONS } from "../../envoy/extensions";
 import { certificateSdsDocument, trustBundleSdsDocument } from "../../envoy/sds";
 import {
   BOOTSTRAP_TYPE,
@@ -228,6 +229,76 @@ describe("rejects, with the JSON path", () => {
   it("an SDS document holding something other than a Secret", () => {
     const document = { resources: [{ "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", name: "x" }] };
     expect(found(validateSdsDocument(document))).toEqual([{ path: '$.resources[0]["@type"]', kind: "unknown-type" }]);
+  });
+});
+
+describe("extension names Envoy 1.39 registers (envoy/extensions.ts)", () => {
+  it("refuses the overload monitor under its old name, with the name to use", () => {
+    // GIVEN the name every bootstrap carried before: Envoy refused it at startup.
+    const config = bootstrapWith((c) => {
+      c.overload_manager.resource_monitors[0].name = "envoy.resource_monitors.downstream_connections";
+    });
+    // THEN the proto walk alone sees nothing wrong…
+    expect(validateMessage(BOOTSTRAP_TYPE, config)).toEqual([]);
+    // …and the bootstrap check names the place, the type and the fix.
+    const errors = validateBootstrap(config);
+    expect(found(errors)).toEqual([{ path: "$.overload_manager.resource_monitors[0].name", kind: "extension" }]);
+    expect(errors[0].message).toContain(
+      'registers envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig as ' +
+        '"envoy.resource_monitors.global_downstream_max_connections", got name "envoy.resource_monitors.downstream_connections"',
+    );
+    expect(errors[0].message).toMatch(/refuses the bootstrap at startup/);
+  });
+
+  it("refuses a filter under another extension's name", () => {
+    const config = bootstrapWith((c) => {
+      hcmOf(c).http_filters[0].name = "envoy.filters.http.router";
+    });
+    const path = `${HCM}.http_filters[0].name`;
+    expect(found(validateBootstrap(config))).toEqual([{ path, kind: "extension" }]);
+  });
+
+  it("refuses a type the table does not list, even one the API knows", () => {
+    const config = bootstrapWith((c) => {
+      hcmOf(c).http_filters.splice(0, 0, {
+        name: "envoy.filters.http.cors",
+        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors" },
+      });
+    });
+    const errors = validateBootstrap(config);
+    expect(found(errors)).toEqual([{ path: `${HCM}.http_filters[0].name`, kind: "extension" }]);
+    expect(errors[0].message).toMatch(/not in the table .* add it there/);
+  });
+
+  it("refuses an upstream-only filter among the downstream filters", () => {
+    const config = bootstrapWith((c) => {
+      hcmOf(c).http_filters.splice(0, 0, {
+        name: "envoy.filters.http.upstream_codec",
+        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec" },
+      });
+    });
+    expect(found(validateBootstrap(config))).toEqual([{ path: `${HCM}.http_filters[0].name`, kind: "extension" }]);
+  });
+
+  it("refuses a typed_extension_protocol_options key that is not the factory's name", () => {
+    const config = bootstrapWith((c) => {
+      const options = c.static_resources.clusters[0].typed_extension_protocol_options;
+      options["envoy.upstreams.http.http_protocol_options"] = options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+      delete options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+    });
+    expect(found(validateBootstrap(config))).toEqual([
+      {
+        path: '$.static_resources.clusters[0].typed_extension_protocol_options["envoy.upstreams.http.http_protocol_options"]',
+        kind: "extension",
+      },
+    ]);
+  });
+
+  it("lists a source file for every entry, and each type once", () => {
+    for (const entry of ENVOY_EXTENSIONS) expect(entry.source).toMatch(/^(source|envoy)\//);
+    expect(new Set(ENVOY_EXTENSIONS.map((e) => e.type)).size).toBe(ENVOY_EXTENSIONS.length);
+    // Every listed type exists in the API the proto walk uses.
+    for (const entry of ENVOY_EXTENSIONS) expect(() => validateMessage(entry.type, {})).not.toThrow();
   });
 });
 
