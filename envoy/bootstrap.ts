@@ -1,14 +1,16 @@
 /**
  * The Farcar data plane: the Envoy bootstrap for one acquisition service.
  *
- * API Gateway receives `/X/Z/...` from acquisition service X, strips `/X/Z`, puts the target name Z
- * in the `x-farcar-target` request header (TARGET_HEADER) and forwards the request through its VPC
- * link and X's NLB listener to this Envoy. Envoy then:
+ * API Gateway receives `/X/Z/...` from acquisition service X and forwards it through its VPC link
+ * and X's NLB listener to this Envoy as `/Z/...` (targetPathPrefix): the integration URI, which API
+ * Gateway builds and the caller cannot change, carries the target; the caller's own part follows it.
+ * Envoy then:
  *
  *   1. drops every request header a caller could use to claim an identity or steer Envoy
- *      (x-forwarded-client-cert, x-envoy-*), treating every NLB peer as external;
- *   2. routes on TARGET_HEADER — one route per target X may call, exact match — and answers
- *      anything else with a JSON 404;
+ *      (x-forwarded-client-cert, x-envoy-*) and the caller's AWS credentials, treating every NLB
+ *      peer as external;
+ *   2. refuses (400) paths with dot-segments or escaped slashes, routes on the path prefix `/Z/` —
+ *      one route per target X may call — strips it, and answers anything else with a JSON 404;
  *   3. opens mTLS to target Z as X (X's X.509-SVID, from file-based SDS so rotation needs no
  *      restart), accepts only a peer whose URI SAN is exactly Z's SPIFFE ID, and forwards.
  *
@@ -26,8 +28,36 @@ import { fileSdsConfig } from "./sds";
 // Contract constants (imported by the API Gateway, NLB and ECS code — one source of truth)
 // ---------------------------------------------------------------------------------------------
 
-/** Request header in which the API Gateway integration passes the target name to the Farcar. */
+/**
+ * The request header in which earlier releases passed the target name. Nothing routes on it any
+ * more (a caller can add a second value, and Envoy 1.39 matches each value of a repeated header
+ * separately): it is removed from every request like the other untrusted headers.
+ */
 export const TARGET_HEADER = "x-farcar-target";
+
+/**
+ * The path prefix that carries target `target` from API Gateway to the Farcar: the integration of
+ * `/X/Z/{proxy+}` forwards to `http://{nlb}:{port}/Z/{proxy}` (modules/private-api), and the Farcar
+ * routes `/Z/` to Z's cluster, rewriting it to `/`. API Gateway builds this prefix from the route;
+ * what the caller controls comes after it.
+ */
+export function targetPathPrefix(target: string): string {
+  return `/${target}/`;
+}
+
+/**
+ * Paths refused before any target route (400): a dot-segment (`.` or `..`, also percent-encoded as
+ * `%2e`, and with a `;parameter` as some servers read `..;`) between `/` or `\` separators. The
+ * Farcar routes on the raw path (normalize_path is off, see farcarTrafficListener), so such a path
+ * could never move a request to another target's route — but it would reach the target, or the
+ * egress upstream's base path, to be resolved there. RE2 syntax (Envoy's safe_regex), matched against
+ * the whole path without the query string; kept to constructs RE2 and JavaScript read alike.
+ */
+export const DOT_SEGMENT_PATH_REGEX = String.raw`(?:.*[/\\])?(?:\.|%2[eE]){1,2}(?:;[^/\\]*)?(?:[/\\].*)?`;
+/** Route answering DOT_SEGMENT_PATH_REGEX paths. */
+export const REJECTED_PATH_ROUTE = "rejected_path";
+/** Body of the 400 for a rejected path. */
+export const REJECTED_PATH_BODY = JSON.stringify({ error: "path with dot-segments is not allowed" });
 
 /** Default ports of a Farcar task. */
 export const FARCAR_PORTS = {
@@ -115,6 +145,23 @@ export const UNTRUSTED_REQUEST_HEADERS: readonly string[] = [
   "x-envoy-upstream-stream-duration-ms",
 ];
 
+/**
+ * The caller's AWS credentials, removed from every request before it is forwarded, in both
+ * directions: API Gateway passes the caller's SigV4 headers for the private API (its signature and,
+ * for a role, its session token) through to the HTTP_PROXY integration. Forwarding them would hand
+ * the caller's credentials to the mesh service (ingress) or the acquisition (egress); with sigv4
+ * egress they would also be signed along. Query-string SigV4 parameters cannot be removed by Envoy:
+ * the access log leaves the query string out instead (farcarAccessLog).
+ */
+export const CALLER_CREDENTIAL_HEADERS: readonly string[] = [
+  "authorization",
+  "proxy-authorization",
+  "x-amz-content-sha256",
+  "x-amz-date",
+  "x-amz-region-set",
+  "x-amz-security-token",
+];
+
 /** Names of what the generator creates, for tests and dashboards. */
 export const FARCAR_LISTENER_NAMES = { traffic: "farcar_traffic", health: "farcar_health" } as const;
 /** Route answering any target that is not allowed (also the `target` logged for rejections). */
@@ -133,7 +180,7 @@ export function targetClusterName(target: string): string {
 
 /** A parent mesh service the acquisition service may call. */
 export interface FarcarTarget {
-  /** Mesh service name (a DNS label): the value of TARGET_HEADER and the route name in logs. */
+  /** Mesh service name (a DNS label): the path prefix API Gateway writes (targetPathPrefix) and the route name in logs. */
   readonly name: string;
   /** SPIFFE ID the target must present: its certificate's URI SAN must equal it exactly. */
   readonly spiffeId: string;
@@ -226,8 +273,8 @@ export interface FarcarTuning {
   /**
    * Extra request headers to remove before forwarding (lowercase names), e.g. identity headers the
    * parent mesh's services trust.
-   * @default - only UNTRUSTED_REQUEST_HEADERS and TARGET_HEADER (egress: also CALLER_CREDENTIAL_HEADERS
-   * and the upstream's credential header)
+   * @default - only UNTRUSTED_REQUEST_HEADERS, TARGET_HEADER and CALLER_CREDENTIAL_HEADERS (egress:
+   * also the upstream's credential header)
    */
   readonly stripRequestHeaders?: readonly string[];
 }
@@ -305,17 +352,19 @@ interface ResolvedTarget {
   readonly authority: string;
 }
 
-/** The traffic listener: NLB → header routing → mTLS clusters. */
+/** The traffic listener: NLB → path-prefix routing → mTLS clusters. */
 function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
   const routes: ProtoJson[] = s.targets.map((target) => ({
     name: target.name,
-    match: {
-      prefix: "/",
-      headers: [{ name: TARGET_HEADER, string_match: { exact: target.name } }],
-    },
-    route: farcarRouteAction(s, { cluster: targetClusterName(target.name), authority: target.authority }),
-    // Matched on it; the target never sees it.
-    request_headers_to_remove: [TARGET_HEADER],
+    // A plain prefix on the raw path (no normalization, see farcarTrafficListener): the first
+    // segment is the one API Gateway wrote, whatever the caller put after it.
+    match: { prefix: targetPathPrefix(target.name) },
+    route: farcarRouteAction(s, {
+      cluster: targetClusterName(target.name),
+      authority: target.authority,
+      // "/payments/v1/charges" → "/v1/charges": the target sees the caller's path.
+      prefixRewrite: "/",
+    }),
   }));
   routes.push({
     name: UNKNOWN_TARGET_ROUTE,
@@ -334,11 +383,8 @@ function trafficListener(input: FarcarEnvoyInput, s: Settings): ProtoJson {
       acquisition: input.acquisition,
       environment: input.environment,
       service: input.service,
-      // The route name is the target (or UNKNOWN_TARGET_ROUTE): routes remove TARGET_HEADER
-      // before forwarding, so the header itself is not a reliable source here.
+      // The route name: the target, UNKNOWN_TARGET_ROUTE or REJECTED_PATH_ROUTE.
       target: "%ROUTE_NAME%",
-      // The raw header, truncated: kept on rejected requests (the 404 route does not remove it).
-      requested_target: `%REQ(${TARGET_HEADER}):64%`,
     }),
   });
 }
@@ -382,6 +428,9 @@ export function assembleFarcarBootstrap(
     admin: {
       // Loopback only: the admin API can fail health checks and dump config. Never expose it.
       address: socketAddress("127.0.0.1", s.adminPort),
+      // The drain sequence (envoy/Dockerfile) and operators must reach admin when the traffic
+      // listener is at maxDownstreamConnections.
+      ignore_global_conn_limit: true,
     },
     static_resources: {
       listeners: [parts.trafficListener, farcarHealthListener(s.healthPort)],
@@ -430,9 +479,17 @@ export function farcarTrafficListener(
     // A caller cannot hand the mesh a client certificate header.
     forward_client_cert_details: "SANITIZE",
     strip_any_host_port: true,
-    normalize_path: true,
+    // Path handling decides which route — on ingress, which target — a request takes. RFC 3986
+    // normalization (normalize_path, https://www.rfc-editor.org/rfc/rfc3986#section-6.2.2) decodes
+    // %2e to "." and removes dot-segments BEFORE routing, so "/payments/%2e%2e/ledger/x" would become
+    // "/ledger/x" and leave the prefix API Gateway wrote. Off, explicitly (Envoy documents that its
+    // default may change): routes match the raw path, and dot-segments are refused by the first
+    // route (DOT_SEGMENT_PATH_REGEX) instead of resolved. Escaped slashes (%2F, %5C) are refused
+    // before routing (REJECT_REQUEST → 400), so no server behind us reads them as separators.
+    // Merging "//" cannot remove a segment, and spares the target a "//x" after the prefix rewrite.
+    normalize_path: false,
     merge_slashes: true,
-    path_with_escaped_slashes_action: "KEEP_UNCHANGED",
+    path_with_escaped_slashes_action: "REJECT_REQUEST",
     // Keep the other side's own Server header rather than announcing Envoy.
     server_header_transformation: "PASS_THROUGH",
     common_http_protocol_options: {
@@ -452,7 +509,7 @@ export function farcarTrafficListener(
       // router applies this BEFORE a cluster's upstream filters sign or inject (egress): the
       // caller's credentials go, ours are added afterwards and are therefore not removed.
       request_headers_to_remove: [...s.strippedHeaders],
-      virtual_hosts: [{ name: routing.virtualHostName, domains: ["*"], routes: routing.routes }],
+      virtual_hosts: [{ name: routing.virtualHostName, domains: ["*"], routes: [rejectedPathRoute(), ...routing.routes] }],
     },
     http_filters: [
       {
@@ -477,6 +534,18 @@ export function farcarTrafficListener(
     name: FARCAR_LISTENER_NAMES.traffic,
     address: socketAddress("0.0.0.0", s.listenerPort),
     filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] }],
+  };
+}
+
+/** The first route of every traffic listener: 400 for a path with dot-segments (DOT_SEGMENT_PATH_REGEX). */
+function rejectedPathRoute(): ProtoJson {
+  return {
+    name: REJECTED_PATH_ROUTE,
+    match: { safe_regex: { regex: DOT_SEGMENT_PATH_REGEX } },
+    direct_response: { status: 400, body: { inline_string: REJECTED_PATH_BODY } },
+    response_headers_to_add: [
+      { header: { key: "content-type", value: "application/json" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" },
+    ],
   };
 }
 
@@ -518,6 +587,9 @@ export function farcarHealthListener(healthPort: number): ProtoJson {
   return {
     name: FARCAR_LISTENER_NAMES.health,
     address: socketAddress("0.0.0.0", healthPort),
+    // A Farcar at its connection cap is busy, not dead: the NLB health check must still get in, or
+    // the NLB would take a loaded task out of service (and ECS replace it) exactly under load.
+    ignore_global_conn_limit: true,
     filter_chains: [
       {
         filters: [
@@ -679,7 +751,9 @@ export function farcarAccessLog(
           start_time: "%START_TIME%",
           ...head,
           method: "%REQ(:METHOD)%",
-          path: "%REQ(:PATH)%",
+          // Without the query string: a presigned (query-string SigV4) request carries its
+          // credentials there. REQ_WITHOUT_QUERY is a formatter extension, listed below.
+          path: "%REQ_WITHOUT_QUERY(:PATH)%",
           protocol: "%PROTOCOL%",
           response_code: "%RESPONSE_CODE%",
           response_code_details: "%RESPONSE_CODE_DETAILS%",
@@ -699,6 +773,14 @@ export function farcarAccessLog(
           ...(also.amznTraceId ? { amzn_trace_id: "%REQ(X-AMZN-TRACE-ID)%" } : {}),
           user_agent: "%REQ(USER-AGENT)%",
         },
+        // %REQ_WITHOUT_QUERY(...)% is not a built-in command operator: Envoy parses it only with
+        // this formatter listed (source/extensions/formatter/req_without_query, envoy/extensions.ts).
+        formatters: [
+          {
+            name: "envoy.formatter.req_without_query",
+            typed_config: { "@type": `${TYPE}envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery` },
+          },
+        ],
       },
     },
   };
@@ -746,7 +828,7 @@ function resolve(input: FarcarEnvoyInput): Settings {
   for (const header of extra) {
     if (!HEADER_NAME.test(header)) fail(`stripRequestHeaders: "${header}" is not a lowercase HTTP header name`);
   }
-  const strippedHeaders = [...new Set([...UNTRUSTED_REQUEST_HEADERS, ...extra])];
+  const strippedHeaders = [...new Set([...UNTRUSTED_REQUEST_HEADERS, TARGET_HEADER, ...CALLER_CREDENTIAL_HEADERS, ...extra])];
 
   return { targets, ...ports, ...limits, strippedHeaders };
 }

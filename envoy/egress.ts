@@ -81,6 +81,7 @@
 import { createHash } from "crypto";
 import { isIP } from "net";
 import {
+  CALLER_CREDENTIAL_HEADERS,
   TARGET_HEADER,
   UNTRUSTED_REQUEST_HEADERS,
   assembleFarcarBootstrap,
@@ -135,21 +136,8 @@ export function egressIdentityPath(file: keyof typeof EGRESS_IDENTITY_FILES): st
  */
 export const SYSTEM_CA_BUNDLE_FILE = "/etc/ssl/certs/ca-certificates.crt";
 
-/**
- * Caller credentials removed from every request before it is forwarded, whatever the kind: API
- * Gateway passes the parent caller's SigV4 headers for the private API through to the integration.
- * Forwarding them would hand the caller's session token to the acquisition; with sigv4 they would
- * also be signed along. (Query-string SigV4 parameters cannot be removed by Envoy: callers must sign
- * with headers.)
- */
-export const CALLER_CREDENTIAL_HEADERS: readonly string[] = [
-  "authorization",
-  "proxy-authorization",
-  "x-amz-content-sha256",
-  "x-amz-date",
-  "x-amz-region-set",
-  "x-amz-security-token",
-];
+/** Re-exported: the list lives with the shared listener (envoy/bootstrap.ts), which both directions strip. */
+export { CALLER_CREDENTIAL_HEADERS } from "./bootstrap";
 
 /**
  * Loopback endpoint where the identity sidecar serves the credentials of `sigv4.roleArn` in the ECS

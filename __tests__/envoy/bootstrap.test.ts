@@ -8,8 +8,12 @@ import {
   FarcarEnvoyInputError,
   HEALTH_CHECK_PATH,
   MAX_REQUEST_BYTES,
+  CALLER_CREDENTIAL_HEADERS,
+  DOT_SEGMENT_PATH_REGEX,
+  REJECTED_PATH_ROUTE,
   TARGET_HEADER,
   UNKNOWN_TARGET_ROUTE,
+  targetPathPrefix,
   farcarBootstrap,
   targetClusterName,
   type EnvoyBootstrap,
@@ -66,21 +70,24 @@ function durationSec(value: string): number {
 
 // ----- routing -------------------------------------------------------------------------------------
 
-describe("routing on the target header", () => {
+describe("routing on the target's path prefix", () => {
   const config = farcarBootstrap(INPUT);
 
-  it("has one route per allowed target, matching the header exactly, then the catch-all", () => {
-    expect(routes(config).map((r) => r.name)).toEqual(["payments", "ledger", UNKNOWN_TARGET_ROUTE]);
+  it("refuses dot-segment paths first, then has one prefix route per allowed target, then the catch-all", () => {
+    expect(routes(config).map((r) => r.name)).toEqual([REJECTED_PATH_ROUTE, "payments", "ledger", UNKNOWN_TARGET_ROUTE]);
+    expect(routes(config)[0].match).toEqual({ safe_regex: { regex: DOT_SEGMENT_PATH_REGEX } });
+    expect(routes(config)[0].direct_response.status).toBe(400);
     for (const target of [PAYMENTS, LEDGER]) {
       const route = routes(config).find((r) => r.name === target.name)!;
-      expect(route.match).toEqual({ prefix: "/", headers: [{ name: TARGET_HEADER, string_match: { exact: target.name } }] });
+      expect(route.match).toEqual({ prefix: targetPathPrefix(target.name) });
+      expect(route.route.prefix_rewrite).toBe("/");
       expect(route.route.cluster).toBe(targetClusterName(target.name));
     }
   });
 
   it("answers a missing or unknown target with a JSON 404, and sends nothing upstream", () => {
     const last = routes(config).at(-1)!;
-    expect(last.match).toEqual({ prefix: "/" }); // no header condition: missing header lands here too
+    expect(last.match).toEqual({ prefix: "/" }); // any other first segment lands here
     expect(last.route).toBeUndefined();
     expect(last.direct_response.status).toBe(404);
     expect(JSON.parse(last.direct_response.body.inline_string)).toEqual({ error: "unknown target" });
@@ -90,13 +97,13 @@ describe("routing on the target header", () => {
   });
 
   it("rewrites the Host header to the target (or its explicit authority)", () => {
-    expect(routes(config)[0].route.host_rewrite_literal).toBe("payments.mesh.internal");
+    expect(routes(config)[1].route.host_rewrite_literal).toBe("payments.mesh.internal");
     const custom = farcarBootstrap({ ...INPUT, targets: [{ ...PAYMENTS, authority: "payments" }] });
-    expect(routes(custom)[0].route.host_rewrite_literal).toBe("payments");
+    expect(routes(custom)[1].route.host_rewrite_literal).toBe("payments");
   });
 
   it("gives up before API Gateway does and retries only requests that never reached the target", () => {
-    for (const route of routes(config).slice(0, -1)) {
+    for (const route of routes(config).slice(1, -1)) {
       expect(durationSec(route.route.timeout)).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SEC);
       expect(route.route.retry_policy.retry_on).toBe("connect-failure,reset-before-request");
       expect(route.route.retry_policy.num_retries).toBe(2);
@@ -119,8 +126,26 @@ describe("headers a caller could use to claim identity or steer Envoy", () => {
     "x-envoy-original-dst-host",
   ];
 
-  it("removes the target header once the route has matched on it", () => {
-    for (const route of routes(config).slice(0, -1)) expect(route.request_headers_to_remove).toEqual([TARGET_HEADER]);
+  it("never forwards a target header (nothing routes on it) or the caller's AWS credentials", () => {
+    for (const header of [TARGET_HEADER, ...CALLER_CREDENTIAL_HEADERS]) {
+      expect(manager.route_config.request_headers_to_remove).toContain(header);
+    }
+    expect(CALLER_CREDENTIAL_HEADERS).toEqual(
+      expect.arrayContaining(["authorization", "x-amz-security-token", "x-amz-date", "x-amz-content-sha256"]),
+    );
+  });
+
+  it("logs the path without its query string (presigned parameters are credentials)", () => {
+    const log = manager.access_log[0].typed_config.log_format;
+    expect(log.json_format.path).toBe("%REQ_WITHOUT_QUERY(:PATH)%");
+    expect(JSON.stringify(log.json_format)).not.toContain("%REQ(:PATH)%");
+    expect(log.formatters.map((f: Json) => f.name)).toEqual(["envoy.formatter.req_without_query"]);
+  });
+
+  it("lets admin and the health check in when the traffic listener is at its connection cap", () => {
+    expect(config.admin.ignore_global_conn_limit).toBe(true);
+    expect(listener(config, FARCAR_LISTENER_NAMES.health).ignore_global_conn_limit).toBe(true);
+    expect(listener(config, FARCAR_LISTENER_NAMES.traffic).ignore_global_conn_limit).toBeUndefined();
   });
 
   it("strips x-forwarded-client-cert and x-envoy-* before routing and again before forwarding", () => {

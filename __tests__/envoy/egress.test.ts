@@ -10,6 +10,8 @@ import {
   FARCAR_PORTS,
   HEALTH_CHECK_PATH,
   MAX_REQUEST_BYTES,
+  REJECTED_PATH_BODY,
+  REJECTED_PATH_ROUTE,
   TARGET_HEADER,
   farcarBootstrap,
   type EnvoyBootstrap,
@@ -83,8 +85,11 @@ function hcm(config: EnvoyBootstrap, listenerName: string = FARCAR_LISTENER_NAME
   return listener(config, listenerName).filter_chains[0].filters[0].typed_config;
 }
 
+/** The routes after the shared REJECTED_PATH_ROUTE (path rules: __tests__/envoy/routing.test.ts). */
 function routes(config: EnvoyBootstrap): Json[] {
-  return hcm(config).route_config.virtual_hosts[0].routes;
+  const all: Json[] = hcm(config).route_config.virtual_hosts[0].routes;
+  expect(all[0].name).toBe(REJECTED_PATH_ROUTE);
+  return all.slice(1);
 }
 
 function onlyCluster(config: EnvoyBootstrap): Json {
@@ -309,7 +314,9 @@ describe("header: a static credential injected from a watched file", () => {
   it("never logs the injected header, and the bootstrap holds no value", () => {
     const log = JSON.stringify(hcm(config).access_log);
     expect(log.toLowerCase()).not.toContain("x-api-key");
-    expect(JSON.stringify(config)).not.toMatch(/inline_string|inline_bytes/);
+    // The only inline data is the body of the 400 for dot-segment paths.
+    const inline = JSON.stringify(config).match(/"inline_(string|bytes)":"(?:[^"\\]|\\.)*"/g) ?? [];
+    expect(inline).toEqual([`"inline_string":${JSON.stringify(REJECTED_PATH_BODY)}`]);
   });
 
   it("accepts Authorization as the credential header (e.g. a bearer token) and still strips the caller's", () => {
@@ -369,10 +376,12 @@ describe.each([
     const format = log.typed_config.log_format.json_format;
     expect(format).toMatchObject({ direction: "egress", service: input.service, response_code: "%RESPONSE_CODE%", upstream_auth: input.upstream.auth.kind });
     // Exactly these request headers are read; none of them carries a credential.
-    const read = [...JSON.stringify(format).matchAll(/%REQ\(([^)]+)\)/g)].map((m) => m[1].toLowerCase());
+    const read = [...JSON.stringify(format).matchAll(/%REQ(?:_WITHOUT_QUERY)?\(([^)]+)\)/g)].map((m) => m[1].toLowerCase());
     expect(read.sort()).toEqual([":method", ":path", "user-agent", "x-amzn-trace-id", "x-forwarded-for", "x-request-id"]);
     for (const secret of [...CALLER_CREDENTIAL_HEADERS, "x-api-key", "cookie"]) expect(read).not.toContain(secret);
-    expect(JSON.stringify(format)).not.toMatch(/%(REQUEST_HEADERS|REQ_WITHOUT_QUERY|DYNAMIC_METADATA|FILTER_STATE)/);
+    // The path without its query string: a presigned request carries credentials there.
+    expect(format.path).toBe("%REQ_WITHOUT_QUERY(:PATH)%");
+    expect(JSON.stringify(format)).not.toMatch(/%(REQUEST_HEADERS|DYNAMIC_METADATA|FILTER_STATE)/);
   });
 
   it("gives up before API Gateway does and retries only what never reached the upstream", () => {

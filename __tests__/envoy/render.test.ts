@@ -50,7 +50,7 @@ describe("renderYaml / renderJson", () => {
     const yaml = renderYaml(config);
     expect(parseYaml(yaml)).toEqual(config);
     expect(parseYaml(yaml, { version: "1.1" })).toEqual(config);
-    expect(yaml).toContain('exact: "on"');
+    expect(yaml).toContain('name: "on"');
     expect(yaml).not.toMatch(/[&*]a\d/); // no anchors or aliases
   });
 

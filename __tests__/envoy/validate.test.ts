@@ -35,7 +35,8 @@ function bootstrapWith(change: (config: Json) => void): Json {
 const TRAFFIC = "$.static_resources.listeners[0]";
 const HCM = `${TRAFFIC}.filter_chains[0].filters[0].typed_config`;
 const hcmOf = (config: Json): Json => config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-const routeOf = (config: Json): Json => hcmOf(config).route_config.virtual_hosts[0].routes[0];
+/** The first target route (routes[0] is the shared rejected_path route). */
+const routeOf = (config: Json): Json => hcmOf(config).route_config.virtual_hosts[0].routes[1];
 
 /** The errors, reduced to what the assertions compare. */
 function found(errors: ValidationError[]): Array<Pick<ValidationError, "path" | "kind">> {
@@ -138,13 +139,13 @@ describe("rejects, with the JSON path", () => {
 
   it("two members of one oneof", () => {
     const errors = validateBootstrap(bootstrapWith((c) => (routeOf(c).direct_response = { status: 404 })));
-    expect(found(errors)).toEqual([{ path: `${HCM}.route_config.virtual_hosts[0].routes[0].direct_response`, kind: "oneof" }]);
+    expect(found(errors)).toEqual([{ path: `${HCM}.route_config.virtual_hosts[0].routes[1].direct_response`, kind: "oneof" }]);
     expect(errors[0].message).toContain('oneof "action"');
   });
 
   it("no member of a oneof Envoy requires", () => {
     const errors = validateBootstrap(bootstrapWith((c) => delete routeOf(c).match.prefix));
-    expect(found(errors)).toEqual([{ path: `${HCM}.route_config.virtual_hosts[0].routes[0].match`, kind: "oneof" }]);
+    expect(found(errors)).toEqual([{ path: `${HCM}.route_config.virtual_hosts[0].routes[1].match`, kind: "oneof" }]);
   });
 
   it("a deprecated field", () => {
@@ -190,7 +191,7 @@ describe("rejects, with the JSON path", () => {
     );
     expect(found(errors)).toEqual([
       { path: "$.static_resources.clusters[1].name", kind: "reference" },
-      { path: `${HCM}.route_config.virtual_hosts[0].routes[0].route.cluster`, kind: "reference" },
+      { path: `${HCM}.route_config.virtual_hosts[0].routes[1].route.cluster`, kind: "reference" },
     ]);
     expect(errors.map((e) => e.message).join("\n")).toContain(`duplicate cluster name "${targetClusterName("payments")}"`);
   });

@@ -1,9 +1,10 @@
 /**
  * A PRIVATE REST API bound to one execute-api VPC endpoint. For each service X and each target Z
  * it may call: `/X/Z` and `/X/Z/{proxy+}`, method ANY with AWS_IAM authorization, integrated
- * HTTP_PROXY over X's VPC link to X's NLB. `/X/Z` is stripped from the path and Z is handed to the
- * Farcar in TARGET_HEADER, set by the integration (it replaces any copy the caller sent). Targets X
- * may not call have no resource at all.
+ * HTTP_PROXY over X's VPC link to X's NLB. The integration URI carries the target: `/X/Z/{proxy+}`
+ * goes to `http://{nlb}:{port}/Z/{proxy}` (targetPathPrefix), a prefix API Gateway writes and the
+ * caller cannot add to or remove (the Farcar routes on it, refusing dot-segments and escaped slashes
+ * in the caller's part). Targets X may not call have no resource at all.
  */
 import { createHash } from "node:crypto";
 import { Fn } from "cdktf";
@@ -17,12 +18,13 @@ import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api"
 import { ApiGatewayRestApiPolicy } from "@cdktf/provider-aws/lib/api-gateway-rest-api-policy";
 import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { API_GATEWAY_INTEGRATION_TIMEOUT_SEC, TARGET_HEADER } from "../../envoy/bootstrap";
+import { API_GATEWAY_INTEGRATION_TIMEOUT_SEC, targetPathPrefix } from "../../envoy/bootstrap";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
 
 /**
  * One route family, integrated with the service's NLB:
- *  - with targets (ingress): `/X/Z` and `/X/Z/{proxy+}` per target Z, Z passed in TARGET_HEADER;
+ *  - with targets (ingress): `/X/Z` and `/X/Z/{proxy+}` per target Z, forwarded to `/Z/` and
+ *    `/Z/{proxy}` on the NLB (targetPathPrefix);
  *  - without (egress, one upstream per service): `/X` and `/X/{proxy+}`.
  */
 export interface ApiRoute {
@@ -132,7 +134,7 @@ export class PrivateRestApi extends Construct {
     // the policy and the integrations' identities are hashed by Terraform, so the trigger is
     // stable across synths and changes exactly when what is deployed changes.
     const routeFingerprint = createHash("sha256")
-      .update(JSON.stringify({ routes: props.routes.map((r) => ({ service: r.service, targets: r.targets })), header: TARGET_HEADER }))
+      .update(JSON.stringify({ routes: props.routes.map((r) => ({ service: r.service, targets: r.targets })), targetIn: "path" }))
       .digest("hex");
     this.deployment = new ApiGatewayDeployment(this, "deployment", {
       restApiId: apiId,
@@ -193,14 +195,21 @@ export class PrivateRestApi extends Construct {
       integrationHttpMethod: "ANY",
       connectionType: "VPC_LINK",
       connectionId: route.vpcLinkId,
-      uri: greedy ? `${route.backendBaseUrl}/{proxy}` : `${route.backendBaseUrl}/`,
+      uri: integrationUri(route.backendBaseUrl, target, greedy),
       timeoutMilliseconds: API_GATEWAY_INTEGRATION_TIMEOUT_SEC * 1000,
-      requestParameters: {
-        ...(greedy ? { "integration.request.path.proxy": "method.request.path.proxy" } : {}),
-        ...(target ? { [`integration.request.header.${TARGET_HEADER}`]: `'${target}'` } : {}),
-      },
+      requestParameters: greedy ? { "integration.request.path.proxy": "method.request.path.proxy" } : {},
     });
     this.methods[key] = method;
     this.integrations[key] = integration;
   }
+}
+
+/**
+ * The integration URI of a route: the Farcar's base URL, then — ingress — the target's path prefix,
+ * which API Gateway writes and the caller cannot change, then the caller's `{proxy}` path. The bare
+ * `/X/Z` (no `{proxy}`) forwards to the prefix itself, `/Z/`.
+ */
+export function integrationUri(backendBaseUrl: string, target: string | undefined, greedy: boolean): string {
+  const prefix = target === undefined ? "/" : targetPathPrefix(target);
+  return `${backendBaseUrl}${prefix}${greedy ? "{proxy}" : ""}`;
 }
