@@ -73,14 +73,26 @@ export const FARCAR_PORTS = {
 export const HEALTH_CHECK_PATH = "/healthz";
 
 /**
- * Seconds Envoy drains on stop (`--drain-time-s`) after failing its health check. Align the NLB
- * target group's deregistration delay with it (≥ this value), and give the container a stop
- * timeout above it (CONTAINER_STOP_TIMEOUT_SEC).
+ * Defaults of FarcarDrainTiming, in seconds: every number of the stop sequence in one place (the
+ * sequence and why each number: envoy/README.md, "Stopping without dropping requests"; the rules:
+ * resolveFarcarDrain). With the default routeSec of 25: Envoy has closed every connection 30 + 25
+ * = 55 s after deregistration starts, within the 60 s delay; after SIGTERM it drains 30 s ≥ 25 s,
+ * inside a 40 s stop timeout.
  */
-export const DRAIN_TIME_SEC = 20;
+export const DEFAULT_DRAIN_TIMING: Required<FarcarDrainTiming> = {
+  maxConnectionDurationSec: 30,
+  connectionDrainSec: 5,
+  deregistrationDelaySec: 60,
+  drainTimeSec: 30,
+  stopTimeoutSec: 40,
+};
 
-/** ECS stopTimeout for the Envoy container: the drain plus time for Envoy to exit. */
-export const CONTAINER_STOP_TIMEOUT_SEC = DRAIN_TIME_SEC + 10;
+/** Fargate's largest container stopTimeout (ECS ContainerDefinition.stopTimeout). */
+export const FARGATE_MAX_STOP_TIMEOUT_SEC = 120;
+/** The NLB target group's largest deregistration delay (deregistration_delay.timeout_seconds). */
+export const NLB_MAX_DEREGISTRATION_DELAY_SEC = 3600;
+/** Time the entrypoint allows Envoy to exit after its drain, before ECS's SIGKILL. */
+export const ENVOY_EXIT_GRACE_SEC = 5;
 
 /** API Gateway's REST integration timeout: a Farcar route must give up before it. */
 export const API_GATEWAY_INTEGRATION_TIMEOUT_SEC = 29;
@@ -230,6 +242,53 @@ export interface FarcarTimeouts {
   readonly streamIdleSec?: number;
 }
 
+/**
+ * How a Farcar leaves the NLB without resetting requests (deploys, scale-in), in seconds.
+ *
+ * ECS first deregisters the task from the NLB target group and waits until the target is unused —
+ * at most `deregistrationDelaySec` — and only then sends SIGTERM, SIGKILL after `stopTimeoutSec`
+ * (AWS: "Optimize load balancer connection draining parameters for Amazon ECS"; ContainerDefinition
+ * stopTimeout, at most 120 s on Fargate). A deregistering NLB target keeps its open connections and
+ * the NLB resets them when the delay ends (`connection_termination`), so Envoy must close them
+ * itself before that, while nothing tells it a deregistration has begun: every connection is closed
+ * by Envoy `maxConnectionDurationSec` after it opened (`Connection: close` on the next response,
+ * then close; idle ones after `connectionDrainSec`), and API Gateway reopens through the NLB to a
+ * registered task.
+ */
+export interface FarcarDrainTiming {
+  /**
+   * HTTP connection manager `max_connection_duration`: Envoy starts draining a downstream
+   * connection this long after it opened.
+   * @default 30
+   */
+  readonly maxConnectionDurationSec?: number;
+  /**
+   * HTTP connection manager `drain_timeout`: grace between the start of a connection's drain and
+   * its close when no request is in flight.
+   * @default 5
+   */
+  readonly connectionDrainSec?: number;
+  /**
+   * NLB target group deregistration delay: must cover maxConnectionDurationSec plus the longer of
+   * timeouts.routeSec and connectionDrainSec (then Envoy has closed every connection that was open
+   * when deregistration began), and drainTimeSec. At most 3600.
+   * @default 60
+   */
+  readonly deregistrationDelaySec?: number;
+  /**
+   * Envoy's drain after SIGTERM (`--drain-time-s`, and the entrypoint's wait): health check 503,
+   * `Connection: close` on every response. At least timeouts.routeSec, so a request that arrived
+   * just before the signal completes. Whole seconds.
+   * @default 30
+   */
+  readonly drainTimeSec?: number;
+  /**
+   * ECS container stopTimeout: at least drainTimeSec + 5 (Envoy's exit), at most 120 (Fargate).
+   * @default 40
+   */
+  readonly stopTimeoutSec?: number;
+}
+
 /** Per-target circuit breaker (Envoy `circuit_breakers.thresholds`, DEFAULT priority). */
 export interface FarcarCircuitBreaker {
   /** @default 1024 */
@@ -270,6 +329,8 @@ export interface FarcarTuning {
   readonly circuitBreaker?: FarcarCircuitBreaker;
   /** @default 10000 */
   readonly maxDownstreamConnections?: number;
+  /** @default DEFAULT_DRAIN_TIMING */
+  readonly drain?: FarcarDrainTiming;
   /**
    * Extra request headers to remove before forwarding (lowercase names), e.g. identity headers the
    * parent mesh's services trust.
@@ -494,11 +555,17 @@ export function farcarTrafficListener(
     server_header_transformation: "PASS_THROUGH",
     common_http_protocol_options: {
       idle_timeout: seconds(s.timeouts.downstreamIdleSec),
+      // Envoy closes every NLB-side connection itself this long after it opened (Connection: close
+      // on the next response, then close), so none is left for the NLB to reset when a
+      // deregistration ends (resolveFarcarDrain; envoy/README.md, "Stopping").
+      max_connection_duration: seconds(s.drain.maxConnectionDurationSec),
       // `x_forwarded_client_cert`, `x_amz_security_token`, `x_api_key` must not become second
       // spellings of stripped headers.
       headers_with_underscores_action: "DROP_HEADER",
     },
     request_headers_timeout: seconds(s.timeouts.requestHeadersSec),
+    // Grace before a draining connection with nothing in flight is closed.
+    drain_timeout: seconds(s.drain.connectionDrainSec),
     stream_idle_timeout: seconds(s.timeouts.streamIdleSec),
     access_log: [routing.accessLog],
     route_config: {
@@ -844,6 +911,7 @@ export interface ResolvedFarcarTuning {
   readonly retries: number;
   readonly circuitBreaker: Required<FarcarCircuitBreaker>;
   readonly maxDownstreamConnections: number;
+  readonly drain: Required<FarcarDrainTiming>;
   /** Removed from every forwarded request: the direction's own list plus `stripRequestHeaders`. */
   readonly strippedHeaders: readonly string[];
 }
@@ -904,7 +972,62 @@ export function resolveFarcarLimits(
   if (!Number.isInteger(maxDownstreamConnections) || maxDownstreamConnections <= 0) {
     fail(`maxDownstreamConnections must be a positive integer, got ${maxDownstreamConnections}`);
   }
-  return { timeouts, maxRequestBytes, upstreamProtocol, retries, circuitBreaker, maxDownstreamConnections };
+  const drain = resolveFarcarDrain({ ...input, timeouts }, fail);
+  return { timeouts, maxRequestBytes, upstreamProtocol, retries, circuitBreaker, maxDownstreamConnections, drain };
+}
+
+/**
+ * FarcarDrainTiming with defaults applied, and refused (through `fail`, naming the knobs, their
+ * values and the fix) when the numbers cannot drain: the arithmetic of the stop sequence in
+ * envoy/README.md. The bootstrap takes maxConnectionDurationSec and connectionDrainSec from it;
+ * the launch contract (envoy/render.ts) the drain time, stop timeout and deregistration delay.
+ */
+export function resolveFarcarDrain(
+  input: Pick<FarcarTuning, "drain" | "timeouts">,
+  fail: (message: string) => never,
+): Required<FarcarDrainTiming> {
+  const drain = { ...DEFAULT_DRAIN_TIMING, ...definedOnly(input.drain ?? {}) };
+  const routeSec = input.timeouts?.routeSec ?? DEFAULT_TIMEOUTS.routeSec;
+  for (const [key, value] of Object.entries(drain)) {
+    if (!(Number.isFinite(value) && value > 0)) fail(`drain.${key} must be a positive number of seconds, got ${value}`);
+  }
+  for (const key of ["deregistrationDelaySec", "drainTimeSec", "stopTimeoutSec"] as const) {
+    if (!Number.isInteger(drain[key])) fail(`drain.${key} must be a whole number of seconds, got ${drain[key]}`);
+  }
+  const { maxConnectionDurationSec, connectionDrainSec, deregistrationDelaySec, drainTimeSec, stopTimeoutSec } = drain;
+  // Every connection open when deregistration begins reaches its max duration within M seconds;
+  // then a request in flight finishes within routeSec, an idle connection closes after
+  // connectionDrainSec.
+  const closedWithinSec = maxConnectionDurationSec + Math.max(routeSec, connectionDrainSec);
+  if (deregistrationDelaySec < closedWithinSec) {
+    fail(
+      `drain.deregistrationDelaySec ${deregistrationDelaySec} must be at least drain.maxConnectionDurationSec ` +
+        `${maxConnectionDurationSec} + max(timeouts.routeSec ${routeSec}, drain.connectionDrainSec ${connectionDrainSec}) = ` +
+        `${closedWithinSec}: the NLB resets connections still open when the delay ends; raise the delay or lower the others`,
+    );
+  }
+  if (deregistrationDelaySec > NLB_MAX_DEREGISTRATION_DELAY_SEC) {
+    fail(`drain.deregistrationDelaySec ${deregistrationDelaySec} is above the NLB's maximum of ${NLB_MAX_DEREGISTRATION_DELAY_SEC}`);
+  }
+  if (drainTimeSec < routeSec) {
+    fail(
+      `drain.drainTimeSec ${drainTimeSec} must be at least timeouts.routeSec ${routeSec}: a request that arrived just ` +
+        `before SIGTERM may take that long`,
+    );
+  }
+  if (deregistrationDelaySec < drainTimeSec) {
+    fail(`drain.deregistrationDelaySec ${deregistrationDelaySec} must be at least drain.drainTimeSec ${drainTimeSec}`);
+  }
+  if (stopTimeoutSec < drainTimeSec + ENVOY_EXIT_GRACE_SEC) {
+    fail(
+      `drain.stopTimeoutSec ${stopTimeoutSec} must be at least drain.drainTimeSec ${drainTimeSec} + ${ENVOY_EXIT_GRACE_SEC} ` +
+        `(Envoy's exit), or ECS kills Envoy mid-drain`,
+    );
+  }
+  if (stopTimeoutSec > FARGATE_MAX_STOP_TIMEOUT_SEC) {
+    fail(`drain.stopTimeoutSec ${stopTimeoutSec} is above Fargate's maximum stop timeout of ${FARGATE_MAX_STOP_TIMEOUT_SEC}; lower drain.drainTimeSec`);
+  }
+  return drain;
 }
 
 function checkSpiffeId(value: string, field: string, fail: (message: string) => never): void {

@@ -12,10 +12,10 @@
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
 import {
-  CONTAINER_STOP_TIMEOUT_SEC,
-  DRAIN_TIME_SEC,
+  DEFAULT_DRAIN_TIMING,
   FARCAR_PORTS,
   farcarBootstrap,
+  resolveFarcarDrain,
   type EnvoyBootstrap,
   type FarcarEnvoyInput,
   type FarcarTuning,
@@ -59,17 +59,17 @@ export const ENVOY_DRAIN_TIME_ENV = "FARCAR_ENVOY_DRAIN_TIME_S";
 export const ENVOY_CONTAINER_USER = "101:101";
 
 /**
- * Envoy flags after `--config-yaml` (the image CMD holds the same list for `docker run`):
- * drain for DRAIN_TIME_SEC, discouraging every request at once (the NLB has already stopped
- * sending new connections when ECS stops the task), and no hot restart (a container is replaced,
- * never hot-restarted, so Envoy needs no shared memory).
+ * Envoy flags after `--config-yaml` (the image CMD holds the default list for `docker run`):
+ * drain for `drainTimeSec` (FarcarDrainTiming), discouraging every request at once (the NLB has
+ * already stopped sending new connections when ECS stops the task), and no hot restart (a container
+ * is replaced, never hot-restarted, so Envoy needs no shared memory).
  */
-export function envoyContainerCommand(): string[] {
+export function envoyContainerCommand(drainTimeSec: number = DEFAULT_DRAIN_TIMING.drainTimeSec): string[] {
   return [
     "--log-level",
     "info",
     "--drain-time-s",
-    String(DRAIN_TIME_SEC),
+    String(drainTimeSec),
     "--drain-strategy",
     "immediate",
     "--disable-hot-restart",
@@ -84,8 +84,13 @@ export interface EnvoyContainerLaunch {
   readonly environment: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   /** Traffic and health ports. The admin port is loopback-only and deliberately absent. */
   readonly portMappings: ReadonlyArray<{ readonly name: string; readonly containerPort: number; readonly protocol: "tcp" }>;
-  /** Container `stopTimeout`: long enough for the drain. */
+  /** Container `stopTimeout`: long enough for the drain (FarcarDrainTiming.stopTimeoutSec). */
   readonly stopTimeoutSec: number;
+  /**
+   * The NLB target group's deregistration delay this Farcar's drain needs
+   * (FarcarDrainTiming.deregistrationDelaySec): the target group takes it from here.
+   */
+  readonly deregistrationDelaySec: number;
   /** Container `user`. */
   readonly user: string;
   /** The bootstrap carried in the environment, for tests and inspection. */
@@ -142,23 +147,27 @@ export function envoyContainerLaunch(input: FarcarEnvoyInput): EnvoyContainerLau
  */
 export function farcarContainerLaunch(
   bootstrap: EnvoyBootstrap,
-  ports: Pick<FarcarTuning, "listenerPort" | "healthPort" | "adminPort">,
+  ports: Pick<FarcarTuning, "listenerPort" | "healthPort" | "adminPort" | "drain" | "timeouts">,
   owner: string,
   extraEnvironment: EnvoyContainerLaunch["environment"] = [],
 ): EnvoyContainerLaunch {
+  const drain = resolveFarcarDrain(ports, (message) => {
+    throw new Error(`${owner}: ${message}`);
+  });
   return {
-    command: envoyContainerCommand(),
+    command: envoyContainerCommand(drain.drainTimeSec),
     environment: [
       { name: ENVOY_CONFIG_ENV, value: environmentConfigValue(bootstrap, owner) },
       { name: ENVOY_ADMIN_PORT_ENV, value: String(ports.adminPort ?? FARCAR_PORTS.admin) },
-      { name: ENVOY_DRAIN_TIME_ENV, value: String(DRAIN_TIME_SEC) },
+      { name: ENVOY_DRAIN_TIME_ENV, value: String(drain.drainTimeSec) },
       ...extraEnvironment,
     ],
     portMappings: [
       { name: "traffic", containerPort: ports.listenerPort ?? FARCAR_PORTS.listener, protocol: "tcp" },
       { name: "health", containerPort: ports.healthPort ?? FARCAR_PORTS.health, protocol: "tcp" },
     ],
-    stopTimeoutSec: CONTAINER_STOP_TIMEOUT_SEC,
+    stopTimeoutSec: drain.stopTimeoutSec,
+    deregistrationDelaySec: drain.deregistrationDelaySec,
     user: ENVOY_CONTAINER_USER,
     bootstrap,
   };

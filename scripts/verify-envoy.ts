@@ -50,6 +50,7 @@ const SAMPLE_INPUTS: readonly FarcarEnvoyInput[] = [
     circuitBreaker: { maxConnections: 64, maxPendingRequests: 64, maxRequests: 128, maxRetries: 1 },
     maxDownstreamConnections: 2048,
     stripRequestHeaders: ["x-mesh-caller", "x-mesh-identity"],
+    drain: { maxConnectionDurationSec: 15.5, connectionDrainSec: 2, deregistrationDelaySec: 30, drainTimeSec: 12, stopTimeoutSec: 20 },
   },
   {
     acquisition: "sample",

@@ -5,7 +5,7 @@
  */
 import {
   API_GATEWAY_INTEGRATION_TIMEOUT_SEC,
-  CONTAINER_STOP_TIMEOUT_SEC,
+  DEFAULT_DRAIN_TIMING,
   FARCAR_LISTENER_NAMES,
   FARCAR_PORTS,
   HEALTH_CHECK_PATH,
@@ -440,7 +440,8 @@ describe("egressContainerLaunch", () => {
     expect(Object.keys(launch).sort()).toEqual(Object.keys(ingress).sort());
     expect(launch.command).toEqual(ingress.command);
     expect(launch.user).toBe(ENVOY_CONTAINER_USER);
-    expect(launch.stopTimeoutSec).toBe(CONTAINER_STOP_TIMEOUT_SEC);
+    expect(launch.stopTimeoutSec).toBe(DEFAULT_DRAIN_TIMING.stopTimeoutSec);
+    expect(launch.deregistrationDelaySec).toBe(DEFAULT_DRAIN_TIMING.deregistrationDelaySec);
     const env = Object.fromEntries(launch.environment.map((e) => [e.name, e.value]));
     expect(JSON.parse(env[ENVOY_CONFIG_ENV])).toEqual(farcarEgressBootstrap(MTLS));
     expect(launch.bootstrap).toEqual(farcarEgressBootstrap(MTLS));

@@ -7,8 +7,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { gunzipSync } from "zlib";
 import {
-  CONTAINER_STOP_TIMEOUT_SEC,
-  DRAIN_TIME_SEC,
+  DEFAULT_DRAIN_TIMING,
   FARCAR_PORTS,
   farcarBootstrap,
   type FarcarEnvoyInput,
@@ -80,11 +79,13 @@ describe("envoyContainerLaunch", () => {
 
   it("tells the entrypoint the admin port and the drain time, and leaves time to drain", () => {
     expect(env[ENVOY_ADMIN_PORT_ENV]).toBe(String(FARCAR_PORTS.admin));
-    expect(env[ENVOY_DRAIN_TIME_ENV]).toBe(String(DRAIN_TIME_SEC));
-    expect(launch.command).toEqual(expect.arrayContaining(["--drain-time-s", String(DRAIN_TIME_SEC)]));
-    expect(launch.stopTimeoutSec).toBe(CONTAINER_STOP_TIMEOUT_SEC);
-    expect(launch.stopTimeoutSec).toBeGreaterThan(DRAIN_TIME_SEC);
-    expect(launch.stopTimeoutSec).toBeLessThanOrEqual(120); // ECS maximum
+    const { drainTimeSec, stopTimeoutSec, deregistrationDelaySec } = DEFAULT_DRAIN_TIMING;
+    expect(env[ENVOY_DRAIN_TIME_ENV]).toBe(String(drainTimeSec));
+    expect(launch.command).toEqual(expect.arrayContaining(["--drain-time-s", String(drainTimeSec)]));
+    expect(launch.stopTimeoutSec).toBe(stopTimeoutSec);
+    expect(launch.deregistrationDelaySec).toBe(deregistrationDelaySec);
+    expect(launch.stopTimeoutSec).toBeGreaterThan(drainTimeSec);
+    expect(launch.stopTimeoutSec).toBeLessThanOrEqual(120); // Fargate maximum
   });
 
   it("runs as the user the identity sidecar writes the key for", () => {
@@ -158,6 +159,6 @@ describe("envoy/Dockerfile agrees with the launch contract", () => {
       expect(dockerfile).toContain(`\${${name}`);
     }
     expect(dockerfile).toContain(`:-${FARCAR_PORTS.admin}}`);
-    expect(dockerfile).toContain(`:-${DRAIN_TIME_SEC}}`);
+    expect(dockerfile).toContain(`:-${DEFAULT_DRAIN_TIMING.drainTimeSec}}`);
   });
 });

@@ -7,7 +7,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { targetPathPrefix } from "../../envoy/bootstrap";
+import { DEFAULT_DRAIN_TIMING, targetPathPrefix } from "../../envoy/bootstrap";
 import { targetGroupName } from "../../config/names";
 import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
@@ -222,7 +222,7 @@ describe("Farcar per inbound service", () => {
   test("the target group health-checks Envoy's health listener and drains longer than Envoy", () => {
     const tg = Object.values(resources("aws_lb_target_group")).find((t) => t.name === targetGroupName("ingress", "afterpay", "production", "checkout"))!;
     expect(tg.name.length).toBeLessThanOrEqual(32);
-    expect(tg).toMatchObject({ target_type: "ip", protocol: "TCP", port: 8080, deregistration_delay: "25" });
+    expect(tg).toMatchObject({ target_type: "ip", protocol: "TCP", port: 8080, deregistration_delay: String(DEFAULT_DRAIN_TIMING.deregistrationDelaySec) });
     expect(tg.health_check).toMatchObject({ protocol: "HTTP", port: "8081", path: "/healthz" });
   });
 

@@ -22,7 +22,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { DRAIN_TIME_SEC, HEALTH_CHECK_PATH } from "../../envoy/bootstrap";
+import { HEALTH_CHECK_PATH } from "../../envoy/bootstrap";
 import type { EnvoyContainerLaunch } from "../../envoy/render";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { SIDECAR_CONTAINER_NAME, sidecarHealthCheck, type SidecarContainerEnvironment } from "../../envoy/sidecar/container";
@@ -189,9 +189,10 @@ export class FarcarService extends Construct {
       protocol: "TCP",
       port: listenerPort,
       vpcId: network.vpcId,
-      // Envoy fails its health check at once on SIGTERM and drains for DRAIN_TIME_SEC: the NLB
-      // stops sending new connections while in-flight requests finish.
-      deregistrationDelay: String(DRAIN_TIME_SEC + 5),
+      // Long enough for Envoy to close every connection it had when deregistration began
+      // (max_connection_duration + route timeout; FarcarDrainTiming, checked in resolveFarcarDrain):
+      // ECS sends SIGTERM only after this, and the NLB resets what is still open at its end.
+      deregistrationDelay: String(envoy.deregistrationDelaySec),
       connectionTermination: true,
       healthCheck: {
         enabled: true,

@@ -13,4 +13,5 @@ export const NON_DEFAULT_TUNING: FarcarTuning = {
   circuitBreaker: { maxConnections: 64 },
   maxDownstreamConnections: 100,
   stripRequestHeaders: ["x-parent-caller"],
+  drain: { maxConnectionDurationSec: 20, connectionDrainSec: 2.5, deregistrationDelaySec: 45, drainTimeSec: 15, stopTimeoutSec: 25 },
 };
