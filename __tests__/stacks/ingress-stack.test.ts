@@ -219,10 +219,16 @@ describe("Farcar per inbound service", () => {
     expect(taskIngress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
   });
 
-  test("the target group health-checks Envoy's health listener and drains longer than Envoy", () => {
+  test("the target group health-checks Envoy's health listener and waits for Envoy to close its connections", () => {
     const tg = Object.values(resources("aws_lb_target_group")).find((t) => t.name === targetGroupName("ingress", "afterpay", "production", "checkout"))!;
     expect(tg.name.length).toBeLessThanOrEqual(32);
     expect(tg).toMatchObject({ target_type: "ip", protocol: "TCP", port: 8080, deregistration_delay: String(DEFAULT_DRAIN_TIMING.deregistrationDelaySec) });
+    expect(tg.connection_termination).toBe(true);
+    // The Envoy container's stop timeout comes from the same drain plan (envoy/README.md, "Stopping").
+    const task = Object.values(resources("aws_ecs_task_definition")).find((t) => t.family === "farcar-afterpay-production-in-checkout")!;
+    const envoy = JSON.parse(task.container_definitions).find((c: Json) => c.name === "envoy");
+    expect(envoy.stopTimeout).toBe(DEFAULT_DRAIN_TIMING.stopTimeoutSec);
+    expect(envoy.command).toEqual(expect.arrayContaining(["--drain-time-s", String(DEFAULT_DRAIN_TIMING.drainTimeSec)]));
     expect(tg.health_check).toMatchObject({ protocol: "HTTP", port: "8081", path: "/healthz" });
   });
 
