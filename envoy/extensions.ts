@@ -20,6 +20,9 @@
  * an error (read Envoy's source for the new extension and add it here, with its source), and so is a
  * name other than the one listed or a type in a place its category does not belong.
  *
+ * Not extensions, so not listed: config sources (the file-based SDS `path_config_source` of
+ * envoy/sds.ts is core ConfigSource, no name) and the SDS `Secret` resources themselves.
+ *
  * Sources are paths in github.com/envoyproxy/envoy (v1.39 line). The registered names are also the
  * keys of source/extensions/extensions_build_config.bzl, except the core-built ones noted below.
  */
