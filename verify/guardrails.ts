@@ -153,6 +153,8 @@ export function guardrailPrincipals(fleet: Fleet, partition: string, accountId: 
     ...(g.breakGlassRoleName ? [{ arn: role(g.breakGlassRoleName), label: "the break-glass role", kind: "break-glass" as const }] : []),
     ...g.exemptRoleNames.map((p) => ({ arn: role(p.replace(/\*$/, "0a1b2c3d")), label: `platform role ${p}`, kind: "platform" as const })),
     { arn: role("ProxyAdministrator"), label: "an administrator of the proxy account", kind: "other" },
+    // SCPs restrict a member account's root user too (only the management account is outside them).
+    { arn: `arn:${partition}:iam::${accountId}:root`, label: "the account's root user", kind: "other" },
     {
       arn: role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef"),
       label: "an IAM Identity Center administrator",
