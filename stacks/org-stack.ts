@@ -54,6 +54,8 @@ export const SCP_MAX_PER_TARGET = 4;
 export const FARCAR_ROLE_PATTERN = "farcar-*";
 export const FARCAR_SECRET_PATTERN = "farcar*";
 export const FARCAR_ECS_PATTERN = "farcar-*";
+/** ECS resource types whose ARN starts with the cluster name or the task-definition family. */
+const ECS_RESOURCE_TYPES = ["cluster", "service", "task", "task-set", "task-definition", "container-instance"];
 /** Tag every proxy-stack resource carries (provider default tags); marks Farcar security groups. */
 export const FARCAR_STACK_TAG = "farcar:stack";
 
@@ -188,7 +190,12 @@ export function proxyIdentityGuardrailPolicy(exempt: readonly string[]): PolicyD
     guarded({
       Sid: "DenyFarcarTaskChanges",
       Action: ["ecs:Run*", "ecs:Start*", "ecs:Stop*", "ecs:Execute*", "ecs:Create*", "ecs:Update*", "ecs:Delete*", "ecs:Register*", "ecs:Deregister*", "ecs:Put*", "ecs:Tag*", "ecs:Untag*"],
-      Resource: `arn:*:ecs:*:*:*/${FARCAR_ECS_PATTERN}`,
+      // One ARN per ECS resource type: a wildcard in the resource-type part (`*/farcar-*`) is
+      // "incorrect wildcard usage" (IAM User Guide, ARNs) and matches nothing — npm run verify
+      // (iam-simulate) found exactly that. ECS also checks iam:PassRole on a task definition's
+      // roles when it is registered (AccessDeniedException "not authorized to perform:
+      // iam:PassRole" from RegisterTaskDefinition), which DenyPassingFarcarRoles covers.
+      Resource: ECS_RESOURCE_TYPES.map((type) => `arn:*:ecs:*:*:${type}/${FARCAR_ECS_PATTERN}`),
     }),
     guarded({
       Sid: "DenyFarcarSecretChanges",

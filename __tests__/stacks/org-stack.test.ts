@@ -88,6 +88,10 @@ describe("org stack", () => {
     // the exempt roles are protected as well: otherwise anyone could create stacksets-exec-me
     expect(bySid.DenyRoleChanges.Resource).toEqual(["arn:*:iam::*:role/farcar-*", ...exempt]);
     expect(bySid.DenyFarcarSecurityGroups.Condition.Null).toEqual({ "aws:ResourceTag/farcar:stack": "false" });
+    // no wildcard in an ARN's resource-type part: IAM matches nothing with `*/farcar-*`
+    expect(bySid.DenyFarcarTaskChanges.Resource).toContain("arn:*:ecs:*:*:task/farcar-*");
+    const allResources = Object.values(bySid).flatMap((st) => [st.Resource].flat());
+    expect(allResources.filter((r: string) => /^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*\//.test(r))).toEqual([]);
   });
 });
 
