@@ -85,8 +85,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   // Files referenced by the fleet file.
   if (typeof mesh.trustBundle === "string") checkPemFile(add, ["mesh", "trustBundle"], mesh.trustBundle, dir);
 
-  // Mesh services: SPIFFE IDs in the trust domain, unique.
-  const meshSpiffeIds = new Map<string, string>();
+  // Mesh services: SPIFFE IDs in the trust domain (distinct identities: identityProblems).
   for (const [name, svc] of entries(meshServices)) {
     if (!isObj(svc) || typeof svc.spiffeId !== "string") continue;
     if (trustDomain && !svc.spiffeId.startsWith(`spiffe://${trustDomain}/`)) {
@@ -96,9 +95,6 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       const port = Number(svc.address.slice(svc.address.lastIndexOf(":") + 1));
       if (!(port >= 1 && port <= 65535)) add(["mesh", "services", name, "address"], "port must be between 1 and 65535", svc.address);
     }
-    const other = meshSpiffeIds.get(svc.spiffeId);
-    if (other) add(["mesh", "services", name, "spiffeId"], `same SPIFFE ID as mesh service "${other}"; each service has its own identity`, svc.spiffeId);
-    meshSpiffeIds.set(svc.spiffeId, name);
   }
 
   // SPIFFE ID template.
@@ -125,7 +121,6 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   const accountIds = new Map<string, string>();
   const emails = new Map<string, string>();
   const proxyVpcs: Cidr[] = [];
-  const farcarIds = new Map<string, string>();
 
   for (const [acqName, acq] of entries(raw.acquisitions)) {
     if (!isObj(acq)) continue;
@@ -216,7 +211,6 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         addAtKey(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} VPC links per region (one per Farcar NLB): split the environment or raise the quota and the limit together`);
       }
       let apiResources = 0;
-      const roleOwner = new Map<string, string>();
       for (const [svcName, svc] of inbound) {
         if (!isObj(svc)) continue;
         const seenTargets = new Set<string>();
@@ -229,22 +223,6 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
         checkMethods(add, svc.methods, at("inbound", svcName, "methods"));
         apiResources += 1 + 2 * seenTargets.size;
-        for (const [i, arn] of strings(svc.roleArns)) {
-          const owner = roleOwner.get(arn);
-          if (owner === svcName) add(at("inbound", svcName, "roleArns", i), "listed twice; list each role once", arn);
-          else if (owner) {
-            add(at("inbound", svcName, "roleArns", i), `already acts as inbound service "${owner}"; a role may act as one service only (1:1 identity)`, arn);
-          }
-          roleOwner.set(arn, svcName);
-        }
-        if (trustDomain && DNS_LABEL.test(svcName)) {
-          const id = farcarSpiffeId(template, { trustDomain, acquisition: acqName, environment: envName, service: svcName });
-          const meshOwner = meshSpiffeIds.get(id);
-          if (meshOwner) addAtKey(at("inbound", svcName), `its Farcar SPIFFE ID ${id} is the identity of mesh service "${meshOwner}"; change mesh.spiffeIdTemplate`);
-          const prev = farcarIds.get(id);
-          if (prev) addAtKey(at("inbound", svcName), `its Farcar SPIFFE ID ${id} equals that of ${prev}; mesh.spiffeIdTemplate must keep identities distinct`);
-          farcarIds.set(id, `${where}/${svcName}`);
-        }
       }
       if (apiResources + 1 > MAX_API_RESOURCES) {
         addAtKey(at("inbound"), `needs ${apiResources + 1} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: reduce targets or split the environment`);
@@ -304,6 +282,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       }
     }
   }
+  problems.push(...identityProblems(raw, source));
   return problems;
 }
 
@@ -370,4 +349,148 @@ function checkPemFile(add: Add, at: (string | number)[], file: string, dir: stri
       add(at, `certificate ${i + 1} is not a valid X.509 certificate`, file);
     }
   });
+}
+
+/**
+ * Fleet-wide identity checks (help/security.md, "1:1 identity"): what must hold across every
+ * environment and acquisition at once, not just within one.
+ *
+ * - One IAM role acts for exactly one inbound service in the whole fleet. Roles are compared as
+ *   AWS identifies them: partition + account + role name, case-insensitively, path ignored ("role
+ *   names must be unique within the account … not distinguished by case", IAM User Guide, IAM
+ *   identifiers; the path is not part of that uniqueness), so `role/Worker`, `role/worker` and
+ *   `role/a/worker` are one role.
+ * - A role acting for a service (or calling an egress service) must not live in a proxy account
+ *   (whose administrators the guardrails keep out of Farcar's identities) or, for inbound roles,
+ *   in the management account (outside every SCP).
+ * - SPIFFE IDs of Farcars and mesh services are pairwise distinct and none is a path-segment
+ *   prefix of another (mesh authorization often grants `spiffe://td/payments/*`: a Farcar ID under
+ *   it would inherit payments' grants), and every Farcar ID is in the mesh trust domain.
+ */
+export function identityProblems(raw: Obj, source: SourceMap): FleetProblem[] {
+  const problems: FleetProblem[] = [];
+  const add = (at: (string | number)[], message: string, received?: unknown, key = false) =>
+    problems.push(source.problem(at, message, { received, key }));
+  const org = isObj(raw.organization) ? raw.organization : {};
+  const mesh = isObj(raw.mesh) ? raw.mesh : {};
+  const trustDomain = typeof mesh.trustDomain === "string" ? mesh.trustDomain : undefined;
+  const template = typeof mesh.spiffeIdTemplate === "string" ? mesh.spiffeIdTemplate : DEFAULT_SPIFFE_ID_TEMPLATE;
+  const managementAccountId = typeof org.managementAccountId === "string" ? org.managementAccountId : undefined;
+
+  // Every proxy account the fleet names, first.
+  const proxyAccounts = new Map<string, string>();
+  for (const [acqName, acq] of entries(raw.acquisitions)) {
+    for (const [envName, env] of entries(isObj(acq) ? acq.environments : undefined)) {
+      if (!isObj(env)) continue;
+      if (isObj(env.proxyAccount) && typeof env.proxyAccount.id === "string") proxyAccounts.set(env.proxyAccount.id, `the proxy account of ${acqName}/${envName}`);
+      if (isObj(env.egressProxyAccount) && typeof env.egressProxyAccount.id === "string") {
+        proxyAccounts.set(env.egressProxyAccount.id, `the egress proxy account of ${acqName}/${envName}`);
+      }
+    }
+  }
+
+  interface Identity {
+    readonly id: string;
+    readonly owner: string;
+    readonly at: (string | number)[];
+    /** Farcar identities are reported at the inbound service's key; mesh IDs at their value. */
+    readonly farcar: boolean;
+  }
+  const identities: Identity[] = [];
+  for (const [name, svc] of entries(mesh.services)) {
+    if (isObj(svc) && typeof svc.spiffeId === "string") {
+      identities.push({ id: svc.spiffeId, owner: `mesh service "${name}"`, at: ["mesh", "services", name, "spiffeId"], farcar: false });
+    }
+  }
+
+  const roleOwners = new Map<string, { owner: string; arn: string; env: string; service: string }>();
+  let outsideTrustDomain: string | undefined;
+  for (const [acqName, acq] of entries(raw.acquisitions)) {
+    for (const [envName, env] of entries(isObj(acq) ? acq.environments : undefined)) {
+      if (!isObj(env)) continue;
+      const at = (...rest: (string | number)[]) => ["acquisitions", acqName, "environments", envName, ...rest];
+      const where = `${acqName}/${envName}`;
+      for (const [svcName, svc] of entries(env.inbound)) {
+        if (!isObj(svc)) continue;
+        for (const [i, arn] of strings(svc.roleArns)) {
+          const role = parseRoleArn(arn);
+          if (!role) continue; // the schema reports it
+          const roleAt = at("inbound", svcName, "roleArns", i);
+          if (role.account === managementAccountId) {
+            add(roleAt, "is a role of the management account, which no SCP restricts; a role acting as an acquisition service must live in the acquisition's accounts", arn);
+          }
+          const proxy = proxyAccounts.get(role.account);
+          if (proxy) add(roleAt, `is a role of ${proxy}; proxy-account principals never act as a service (the API denies them): use the acquisition's own role`, arn);
+          const prev = roleOwners.get(role.key);
+          const same = prev && prev.arn !== arn ? ` as ${prev.arn} (IAM role names ignore case and path: the same role)` : "";
+          if (prev && prev.env === where && prev.service === svcName) add(roleAt, `listed twice${same}; list each role once`, arn);
+          else if (prev) {
+            add(roleAt, `already acts as inbound service "${prev.service}" of ${prev.env}${same}; a role may act as one service only across the whole fleet (1:1 identity): give each service its own role`, arn);
+          } else roleOwners.set(role.key, { owner: `${where}/${svcName}`, arn, env: where, service: svcName });
+        }
+        if (trustDomain && DNS_LABEL.test(svcName) && DNS_LABEL.test(acqName) && DNS_LABEL.test(envName)) {
+          const id = farcarSpiffeId(template, { trustDomain, acquisition: acqName, environment: envName, service: svcName });
+          if (!id.startsWith(`spiffe://${trustDomain}/`)) outsideTrustDomain ??= id;
+          identities.push({ id, owner: `${where}/${svcName}`, at: at("inbound", svcName), farcar: true });
+        }
+      }
+      for (const [svcName, svc] of entries(env.outbound)) {
+        if (!isObj(svc)) continue;
+        for (const [i, arn] of strings(svc.callerRoleArns)) {
+          const role = parseRoleArn(arn);
+          const proxy = role && proxyAccounts.get(role.account);
+          if (proxy) {
+            add(at("outbound", svcName, "callerRoleArns", i), `is a role of ${proxy}; callers are parent services' roles, never a proxy account's`, arn);
+          }
+        }
+      }
+    }
+  }
+  if (outsideTrustDomain && typeof mesh.spiffeIdTemplate === "string") {
+    add(["mesh", "spiffeIdTemplate"], `gives Farcar SPIFFE IDs outside the mesh trust domain (e.g. ${outsideTrustDomain}); start it with spiffe://{trustDomain}/`, template);
+  }
+
+  // Equal or path-segment prefixes, in either direction: index every ID, then look up each ID's
+  // own prefixes (O(IDs × depth), not pairwise).
+  const byId = new Map<string, Identity>();
+  for (const ident of identities) {
+    const prev = byId.get(ident.id);
+    if (prev) {
+      const here = ident.farcar ? ident : prev.farcar ? prev : ident;
+      const other = here === ident ? prev : ident;
+      if (here.farcar && !other.farcar) {
+        add(here.at, `its Farcar SPIFFE ID ${ident.id} is the identity of ${other.owner}; change mesh.spiffeIdTemplate`, undefined, true);
+      } else if (here.farcar) {
+        add(here.at, `its Farcar SPIFFE ID ${ident.id} equals that of ${other.owner}; mesh.spiffeIdTemplate must keep identities distinct`, undefined, true);
+      } else {
+        add(here.at, `same SPIFFE ID as ${other.owner}; each service has its own identity`, ident.id);
+      }
+      continue;
+    }
+    byId.set(ident.id, ident);
+  }
+  for (const ident of byId.values()) {
+    const authority = ident.id.indexOf("/", "spiffe://".length);
+    if (authority < 0) continue;
+    for (let cut = ident.id.indexOf("/", authority + 1); cut > 0; cut = ident.id.indexOf("/", cut + 1)) {
+      const parent = byId.get(ident.id.slice(0, cut));
+      if (!parent) continue;
+      // Report at a Farcar when one is involved (its ID is derived; the mesh's is given).
+      if (ident.farcar) {
+        add(ident.at, `its Farcar SPIFFE ID ${ident.id} lies under the ID of ${parent.owner} (${parent.id}); a mesh grant for ${parent.id}/* would cover it: change mesh.spiffeIdTemplate`, undefined, true);
+      } else if (parent.farcar) {
+        add(parent.at, `its Farcar SPIFFE ID ${parent.id} is a prefix of the ID of ${ident.owner} (${ident.id}); a mesh grant for ${parent.id}/* would cover ${ident.owner}: change mesh.spiffeIdTemplate`, undefined, true);
+      } else {
+        add(ident.at, `lies under the SPIFFE ID of ${parent.owner} (${parent.id}); no identity may be a path prefix of another`, ident.id);
+      }
+    }
+  }
+  return problems;
+}
+
+/** `arn:aws:iam::123456789012:role/path/Name` → the key IAM identifies the role by. */
+export function parseRoleArn(arn: string): { partition: string; account: string; name: string; key: string } | undefined {
+  const m = /^arn:([\w-]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  if (!m) return undefined;
+  return { partition: m[1], account: m[2], name: m[3], key: `${m[1]}:${m[2]}:${m[3].toLowerCase()}` };
 }

@@ -29,6 +29,14 @@ export const FARCAR_DEFAULTS: FarcarSettings = {
 };
 
 export const DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole";
+/**
+ * Platform roles every guardrail exempts by default: Control Tower's execution role, the roles
+ * StackSets creates with service-managed permissions (`stacksets-exec-*`) and the conventional
+ * self-managed StackSets execution role (AWS CloudFormation user guide, "Configure a custom
+ * execution role template for StackSets"; Control Tower's own SCP controls exempt principals the
+ * same way, with `ArnNotLike aws:PrincipalArn`).
+ */
+export const DEFAULT_GUARDRAIL_EXEMPT_ROLES = ["AWSControlTowerExecution", "stacksets-exec-*", "AWSCloudFormationStackSetExecutionRole"];
 export const DEFAULT_CERT_TTL_HOURS = 24;
 export const DEFAULT_WORKSPACE_PREFIX = "farcar-";
 
@@ -117,6 +125,12 @@ export interface Fleet {
     readonly managementAccountId: string;
     readonly proxyOrganizationalUnitId: string;
     readonly accountAccessRoleName: string;
+    readonly guardrails: {
+      /** Exempt, like the access role, from the identity guardrails. */
+      readonly breakGlassRoleName?: string;
+      /** Exempt from every guardrail (Control Tower / StackSets); names, optionally ending in `*`. */
+      readonly exemptRoleNames: readonly string[];
+    };
   };
   readonly mesh: {
     readonly trustDomain: string;

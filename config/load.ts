@@ -12,6 +12,7 @@ import { dottedPath, FleetError, render, type FleetProblem } from "./errors";
 import {
   DEFAULT_ACCESS_ROLE,
   DEFAULT_CERT_TTL_HOURS,
+  DEFAULT_GUARDRAIL_EXEMPT_ROLES,
   DEFAULT_WORKSPACE_PREFIX,
   resolveFarcarSettings,
   type Fleet,
@@ -293,6 +294,10 @@ function resolve(input: FleetInput, file: string): Fleet {
       managementAccountId: input.organization.managementAccountId,
       proxyOrganizationalUnitId: input.organization.proxyOrganizationalUnitId,
       accountAccessRoleName: input.organization.accountAccessRoleName ?? DEFAULT_ACCESS_ROLE,
+      guardrails: {
+        breakGlassRoleName: input.organization.guardrails?.breakGlassRoleName,
+        exemptRoleNames: input.organization.guardrails?.exemptRoleNames ?? DEFAULT_GUARDRAIL_EXEMPT_ROLES,
+      },
     },
     mesh: {
       trustDomain: input.mesh.trustDomain,

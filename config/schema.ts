@@ -16,6 +16,10 @@ export const ACCOUNT_ID = /^\d{12}$/;
 /** IAM role ARN in any AWS partition, with an optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 export const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+/** IAM role name (no path): 1-64 of [\w+=,.@-]. */
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** A role name, or a prefix of one followed by `*` (matched with ArnLike). */
+export const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}\*?$/;
 
 /** Methods an API Gateway `ANY` method answers (and that appear in execute-api ARNs). */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -299,6 +303,29 @@ export const fleetSchema = z
         .regex(/^[\w+=,.@-]{1,64}$/)
         .optional()
         .describe("Role the stacks assume in each proxy account. @default OrganizationAccountAccessRole"),
+      guardrails: z
+        .strictObject({
+          breakGlassRoleName: z
+            .string()
+            .regex(ROLE_NAME, { message: "expected an IAM role name (no path), e.g. FarcarBreakGlass" })
+            .optional()
+            .describe(
+              "Role in each proxy account that, like the access role, may change what carries an identity (the API, its integrations, CAs, Farcar tasks, roles, secrets and security groups). @default none: only the access role",
+            ),
+          exemptRoleNames: z
+            .array(
+              z.string().regex(ROLE_NAME_PATTERN, {
+                message: "expected an IAM role name, optionally ending in * (e.g. AWSControlTowerExecution, stacksets-exec-*)",
+              }),
+            )
+            .max(8, { message: "at most 8 exempt role names: each one is repeated in every guardrail statement (SCPs are limited to 5120 characters)" })
+            .optional()
+            .describe(
+              "Platform roles exempt from every guardrail (Control Tower, StackSets execution roles). Non-exempt principals may not create or change roles with these names. @default [AWSControlTowerExecution, stacksets-exec-*, AWSCloudFormationStackSetExecutionRole]",
+            ),
+        })
+        .optional()
+        .describe("Guardrail SCPs on the proxy OU and on every adopted proxy account (help/security.md). @default the access role and the default exempt roles only"),
       })
       .describe("The parent's AWS Organization, which owns the ingress proxy accounts."),
     mesh: z

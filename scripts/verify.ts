@@ -9,7 +9,9 @@
  * cdktf.out after `npx cdktf synth`: what you are about to deploy; re-synthesize if the fleet file
  * changed since). Every private API resource policy is simulated with iam-simulate for every
  * (principal, method, path, endpoint) against the expected 1:1 matrix; exits 1 on any mismatch or
- * problem, naming each case.
+ * problem, naming each case. Then the guardrail proof (verify/guardrails.ts): the org stack's SCPs
+ * simulated for every principal of each ingress proxy account against every identity-hijack action;
+ * exits 1 on any HOLE or LOCKOUT.
  *
  *   --stack NAME  only this stack (repeatable)
  *   --checked     evaluate every case with the validated runSimulation (~8× slower)
@@ -20,6 +22,7 @@ import { writeFileSync } from "node:fs";
 import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import { formatReport, readSynthesized, synthesizeFleet, verifyIsolation, type TerraformJson } from "../verify";
+import { formatGuardrailReport, verifyGuardrails } from "../verify/guardrails";
 
 interface Args {
   fleet: string;
@@ -107,8 +110,15 @@ async function main(): Promise<void> {
       `${((cpuSimulate * 1e6) / Math.max(report.cases, 1)).toFixed(0)} µs/case), total ${((performance.now() - t0) / 1000).toFixed(2)} s ` +
       `(${cpuSeconds(process.cpuUsage(cpu0)).toFixed(2)} s CPU)`,
   );
-  if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-  process.exitCode = report.ok ? 0 : 1;
+
+  // The guardrail proof: the org stack's SCPs against in-account identity hijacks (verify/guardrails.ts).
+  const environments = args.stacks.length ? args.stacks.filter((s) => s.endsWith("-ingress")).map((s) => s.slice(0, -"-ingress".length)) : undefined;
+  const guardrails = await verifyGuardrails(fleet, stacks, { environments });
+  console.log("");
+  console.log("farcar verify — guardrails (the org stack's SCPs against identity hijacks inside each proxy account)");
+  console.log(formatGuardrailReport(guardrails));
+  if (args.json) writeFileSync(args.json, `${JSON.stringify({ ...report, guardrails }, null, 2)}\n`);
+  process.exitCode = report.ok && guardrails.ok ? 0 : 1;
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {

@@ -47,6 +47,7 @@ interface IamPolicyModule {
   createValidatedPolicy(doc: unknown, validate: (doc: unknown) => ValidationError[], metadata?: { name: string }): ValidatedPolicy;
   validateResourcePolicy(doc: unknown): ValidationError[];
   validateIdentityPolicy(doc: unknown): ValidationError[];
+  validateServiceControlPolicy(doc: unknown): ValidationError[];
 }
 
 const requireFromSimulator = createRequire(require.resolve("@cloud-copilot/iam-simulate"));
@@ -80,6 +81,11 @@ export function prepareResourcePolicy(name: string, document: unknown): Prepared
 
 export function prepareIdentityPolicy(name: string, document: unknown): PreparedPolicy {
   return prepare(name, document, iamPolicy.validateIdentityPolicy);
+}
+
+/** An SCP validated as AWS Organizations would (used by the guardrail proof, verify/guardrails.ts). */
+export function prepareServiceControlPolicy(name: string, document: unknown): PreparedPolicy {
+  return prepare(name, document, iamPolicy.validateServiceControlPolicy);
 }
 
 function prepare(name: string, document: unknown, validate: (doc: unknown) => ValidationError[]): PreparedPolicy {

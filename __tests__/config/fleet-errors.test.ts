@@ -96,7 +96,7 @@ describe("fleet file errors", () => {
       "one role acting as two services",
       [["role/disputes-staging", "role/checkout-staging"]],
       [
-        `inline.yaml:27:24: ${ENV}.inbound.disputes.roleArns[0]: already acts as inbound service "checkout"; a role may act as one service only (1:1 identity) (got "arn:aws:iam::333333333333:role/checkout-staging")`,
+        `inline.yaml:27:24: ${ENV}.inbound.disputes.roleArns[0]: already acts as inbound service "checkout" of afterpay/staging; a role may act as one service only across the whole fleet (1:1 identity): give each service its own role (got "arn:aws:iam::333333333333:role/checkout-staging")`,
       ],
     ],
     [

@@ -8,8 +8,9 @@ export function moduleSummary(stack: StackInfo): string {
       return (
         "Farcar's organization resources, for the AWS Organizations management account: one proxy account per " +
         "environment that asks Farcar to create it (in the proxy OU, `close_on_deletion = false`, protected from " +
-        "destroy), and the guardrail SCP on the proxy OU (stay in the org, keep CloudTrail, no IAM users, fleet " +
-        "regions only). Its `account_id_*` outputs feed the `proxy_account_id` input of the proxy-account modules."
+        "destroy), and the guardrail SCPs on the proxy OU and every adopted proxy account (stay in the org, keep " +
+        "CloudTrail, no IAM users, fleet regions only; only the deploy, break-glass and platform roles may change what " +
+        "carries a Farcar's identity). Its `account_id_*` outputs feed the `proxy_account_id` input of the proxy-account modules."
       );
     case "ingress":
       return (
