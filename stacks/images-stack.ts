@@ -57,9 +57,10 @@ export class ImagesStack extends TerraformStack {
       description: "Tag the Farcar tasks run (FARCAR_IMAGE_TAG); the repositories' tags are immutable",
       value: FARCAR_IMAGE_TAG,
     });
+    // One string, one command a line: `terraform output -raw push_commands` is a script to review and run.
     new TerraformOutput(this, "push_commands", {
-      description: `Shell commands, run from the Farcar repository root with Docker Buildx and credentials for this account, that build and push both images; then apply ${this.proxyStackName}`,
-      value: imagePushCommands(this.account.region, urls, DOCKER_PLATFORMS[FARCAR_CPU_ARCHITECTURE]),
+      description: `Shell script (one command a line), run from the Farcar repository root with Docker Buildx and credentials in this account, that builds and pushes both images; then apply ${this.proxyStackName}`,
+      value: `${imagePushCommands(this.account.region, urls, DOCKER_PLATFORMS[FARCAR_CPU_ARCHITECTURE]).join("\n")}\n`,
     });
   }
 }

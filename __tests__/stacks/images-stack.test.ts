@@ -150,10 +150,11 @@ describe("outputs", () => {
     expect(architectures.size).toBe(1);
     const platform = DOCKER_PLATFORMS[[...architectures][0] as keyof typeof DOCKER_PLATFORMS];
     expect(platform).toBeDefined();
-    expect(json.output.push_commands.value).toEqual([
+    expect(json.output.push_commands.value.split("\n")).toEqual([
       `aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin \${element(split("/", ${url("envoy").slice(2, -1)}), 0)}`,
       `docker buildx build --platform ${platform} -f envoy/Dockerfile -t ${url("envoy")}:${FARCAR_IMAGE_TAG} --push envoy/`,
       `docker buildx build --platform ${platform} -f envoy/sidecar/Dockerfile -t ${url("identity")}:${FARCAR_IMAGE_TAG} --push .`,
+      "",
     ]);
     for (const build of Object.values(IMAGE_BUILDS)) {
       expect(existsSync(path.join(ROOT, build.dockerfile))).toBe(true);
