@@ -28,7 +28,7 @@ describe("main.ts", () => {
     const r = runMain(BASE_FLEET);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "org"]);
+    expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "afterpay-staging-ingress-images", "org"]);
   });
 
   test("a broken fleet file prints every problem with its line, exits 1 and writes nothing", () => {

@@ -67,7 +67,7 @@ function measure(label: string, load: () => ReturnType<typeof loadFleet>): void 
     app.synth();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     heap = Math.max(heap, process.memoryUsage().heapUsed);
-    stacks = 1 + built.ingress.length + built.egress.length;
+    stacks = 1 + built.images.length + built.ingress.length + built.egress.length;
     resources = [built.org, ...built.ingress, ...built.egress].reduce(
       (n, s) => n + Object.values((s.toTerraform() as { resource?: Record<string, object> }).resource ?? {}).reduce((m, r) => m + Object.keys(r).length, 0),
       0,

@@ -15,6 +15,14 @@ export function stackName(acquisition: string, environment: string, kind: StackK
   return `${acquisition}-${environment}-${kind}`;
 }
 
+/**
+ * The stack holding the ECR repositories of a proxy stack's account (`<proxy stack>-images`),
+ * applied, and its images pushed, before the proxy stack (help/first-deployment.md).
+ */
+export function imagesStackName(acquisition: string, environment: string, kind: StackKind): string {
+  return `${stackName(acquisition, environment, kind)}-images`;
+}
+
 /** Short stable hash of `text` (hex, `length` chars). */
 export function shortHash(text: string, length = 6): string {
   return createHash("sha256").update(text).digest("hex").slice(0, length);
@@ -62,6 +70,11 @@ export function partitionOf(region: string): "aws" | "aws-cn" | "aws-us-gov" {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
+}
+
+/** DNS suffix of AWS service endpoints in a partition (`amazonaws.com`, `amazonaws.com.cn` in China). */
+export function dnsSuffixOf(partition: string): string {
+  return partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
 /** Role the stacks assume in a proxy account. */

@@ -3,13 +3,13 @@
  * provider that assumes the access role in the proxy account with the fleet's default tags plus
  * `farcar:acquisition` / `farcar:environment`.
  */
-import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
 import type { Fleet, FleetEnvironment } from "../config/fleet";
-import { accessRoleArn, limitedName, nlbName, partitionOf, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
+import { dnsSuffixOf, limitedName, nlbName, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
 import { renderPolicy } from "../modules/iam/policy-document";
@@ -25,17 +25,9 @@ import {
 } from "../modules/private-api/resource-policy";
 import { configureBackend } from "./backend";
 import { FarcarKnobs } from "./knobs";
-import type { OrgStack } from "./org-stack";
+import { proxyAccount, proxyAccountProvider, type ProxyAccountProps } from "./proxy-account";
 
-export interface ProxyStackProps {
-  readonly fleet: Fleet;
-  readonly environment: FleetEnvironment;
-  /**
-   * The org stack, which creates the proxy accounts that have no `id` in the fleet file; their ID
-   * is then read from its state (a cross-stack reference resolved at plan time).
-   */
-  readonly org: OrgStack;
-}
+export type ProxyStackProps = ProxyAccountProps;
 
 /** The network of one direction: where Farcars run and where callers reach the API. */
 export interface ProxyNetworkLayout {
@@ -89,37 +81,18 @@ export abstract class ProxyStack extends TerraformStack {
     this.stage = props.environment.environment;
     this.fleet = props.fleet;
     this.env = props.environment;
-    // Ingress: the parent-org proxy account (adopted by id, or created by the org stack).
-    // Egress: the proxy account in the acquisition's organization (always adopted by id).
-    const egress = props.environment.egress;
-    if (kind === "egress" && !egress) throw new Error(`${name}: the environment has no egress side`);
-    this.accountId =
-      kind === "egress" ? egress!.accountId : (props.environment.proxyAccount.id ?? props.org.accountIdFor(this, props.environment));
-    const accessRole = kind === "egress" ? egress!.accessRoleName : props.fleet.organization.accountAccessRoleName;
-    this.region = props.fleet.region;
-    this.partition = partitionOf(this.region);
+    const account = proxyAccount(this, kind, props);
+    this.accountId = account.accountId;
+    this.region = account.region;
+    this.partition = account.partition;
     configureBackend(this, props.fleet, name);
     this.knobs = new FarcarKnobs(this, "knobs", props.environment.farcar);
-    const farcarTags = {
-      "farcar:acquisition": props.environment.acquisition,
-      "farcar:environment": props.environment.environment,
-      "farcar:stack": name,
-    };
-    this.provider = new AwsProvider(this, "aws", {
-      region: this.region,
-      assumeRole: [
-        {
-          roleArn: accessRoleArn(this.partition, this.accountId, accessRole),
-          sessionName: `farcar-${kind}`,
-        },
-      ],
-      // extra_tags < fleet tags < farcar:* tags
-      defaultTags: [{ tags: Token.asStringMap(Fn.merge([this.knobs.values.extraTags, { ...props.fleet.tags }, farcarTags])) }],
-    });
+    this.provider = proxyAccountProvider(this, { ...props, kind, account, stackName: name, extraTags: this.knobs.values.extraTags });
 
     // --- what every proxy account runs, whatever the direction ---------------------------------
     const knobs = this.knobs.values;
-    this.images = new FarcarImages(this, "images", { envoyImage: knobs.image, identityImage: knobs.identityImage });
+    // The repositories are the images stack's (stacks/images-stack.ts), applied and pushed first.
+    this.images = new FarcarImages(this, "images", { ...account, envoyImage: knobs.image, identityImage: knobs.identityImage });
     this.proxyVpc = new ProxyVpc(this, "proxy-network", {
       namePrefix: this.prefix,
       region: this.region,
@@ -207,8 +180,7 @@ export abstract class ProxyStack extends TerraformStack {
     this.callerEndpoint.restrictTo(api.restApi.executionArn);
     this.api = api;
 
-    const dnsSuffix = this.partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
-    const invokeBase = `https://${api.restApi.id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffix}/${stage}`;
+    const invokeBase = `https://${api.restApi.id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffixOf(this.partition)}/${stage}`;
     new TerraformOutput(this, "invoke_urls", {
       description: `Invoke base URL per service for ${callers}: append the path and sign with SigV4 (service execute-api)`,
       value: Object.fromEntries(services.map((s) => [s.name, `${invokeBase}/${s.name}/`])),

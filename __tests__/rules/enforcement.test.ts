@@ -41,7 +41,7 @@ const messages = (scope: Construct, level: AnnotationMetadataEntryType) =>
 
 describe("the example fleet", () => {
   const example = synthFleetFile();
-  const stacks = [example.stacks.org, ...example.stacks.ingress, ...example.stacks.egress];
+  const stacks = [example.stacks.org, ...example.stacks.images, ...example.stacks.ingress, ...example.stacks.egress];
 
   test("synthesizes with zero violations", () => {
     const report = checkSecurityRules(stacks);

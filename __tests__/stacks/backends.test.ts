@@ -36,6 +36,13 @@ describe("HCP Terraform", () => {
     expect(s.json("org").output.account_id_afterpay_staging).toBeDefined();
   });
 
+  test("the images stack has its own workspace and reads the created account's id from the org workspace too", () => {
+    const tf = s.json("afterpay-staging-ingress-images");
+    expect(tf.terraform.cloud.workspaces).toEqual({ name: "mesh-afterpay-staging-ingress-images", project: "farcar" });
+    expect(tf.data.terraform_remote_state["org-state"]).toEqual(s.json("afterpay-staging-ingress").data.terraform_remote_state["org-state"]);
+    expect(tf.provider.aws[0].assume_role).toEqual(s.json("afterpay-staging-ingress").provider.aws[0].assume_role);
+  });
+
   test.each(STACKS)("%s validates and plans (workspace and remote state replaced offline)", async (stack) => {
     const check = await checkStack(s.dir(stack), work);
     if (!check.plan?.ok) throw new Error(describeFailure(check));

@@ -27,7 +27,7 @@ import {
 } from "./remote-state";
 import { PROVIDER_REQUIREMENTS, TERRAFORM_REQUIRED_VERSION } from "./versions";
 
-export type StackKind = "org" | "ingress" | "egress" | "other";
+export type StackKind = "org" | "ingress" | "egress" | "images" | "other";
 
 /** What the exporter knows about a stack besides its synthesized JSON. */
 export interface StackInfo {
@@ -35,6 +35,8 @@ export interface StackInfo {
   readonly kind: StackKind;
   readonly acquisition?: string;
   readonly environment?: string;
+  /** For an images stack: the proxy stack whose account holds its repositories. */
+  readonly proxyStack?: { readonly name: string; readonly kind: "ingress" | "egress" };
 }
 
 export interface ModuleVariable {

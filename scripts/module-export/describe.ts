@@ -25,6 +25,12 @@ export function moduleSummary(stack: StackInfo): string {
         `The egress path of ${where}, in its egress proxy account: parent services call into the acquisition ` +
         "through a private REST API and a Farcar per outbound service that speaks the acquisition's native identity."
       );
+    case "images":
+      return (
+        `The ECR repositories (\`farcar/envoy\`, \`farcar/identity\`) of the ${stack.proxyStack?.kind === "egress" ? "egress " : ""}proxy account of ${where}. ` +
+        `Apply it first, push both images (its \`push_commands\` output), then apply the \`farcar-${stack.proxyStack?.name}\` module, ` +
+        "whose Fargate services run these images: created in the same apply, the services would start before anything could be pushed."
+      );
     default:
       return `The Farcar stack \`${stack.name}\`.`;
   }

@@ -18,6 +18,7 @@ import { App, Aspects, TerraformStack } from "cdktf";
 import type { Fleet } from "../../config/fleet";
 import { ORG_STACK } from "../../config/names";
 import { buildFleet } from "../../stacks/fleet-app";
+import { ImagesStack } from "../../stacks/images-stack";
 import { ProxyStack } from "../../stacks/proxy-stack";
 import { convertStack, type ConvertedModule, type StackInfo, type StackKind } from "./convert";
 import { ModuleExportError, type ModuleExportProblem } from "./errors";
@@ -138,6 +139,10 @@ function stackInfo(stack: TerraformStack): StackInfo {
   if (stack instanceof ProxyStack) {
     const kind: StackKind = name.endsWith("-ingress") ? "ingress" : name.endsWith("-egress") ? "egress" : "other";
     return { name, kind, acquisition: stack.env.acquisition, environment: stack.env.environment };
+  }
+  if (stack instanceof ImagesStack) {
+    const proxyStack = { name: stack.proxyStackName, kind: stack.kind };
+    return { name, kind: "images", acquisition: stack.env.acquisition, environment: stack.env.environment, proxyStack };
   }
   return { name, kind: name === ORG_STACK ? "org" : "other" };
 }

@@ -95,7 +95,7 @@ export function renderReadme(m: ConvertedModule, ctx: ReadmeContext): string {
     m.stack.kind === "org"
       ? "the AWS Organizations management account"
       : m.stack.acquisition && m.stack.environment
-        ? `the ${m.stack.kind === "egress" ? "egress " : ""}proxy account of ${m.stack.acquisition}/${m.stack.environment}`
+        ? `the ${m.stack.kind === "egress" || m.stack.proxyStack?.kind === "egress" ? "egress " : ""}proxy account of ${m.stack.acquisition}/${m.stack.environment}`
         : "the account the resources belong in";
   const assumes = Array.isArray(m.provider.assume_role) && m.provider.assume_role.length > 0;
   const providerText =
