@@ -127,6 +127,7 @@ export abstract class ProxyStack extends TerraformStack {
       availabilityZones: layout.availabilityZones,
       meshRouting: layout.routing,
       accountId: this.accountId,
+      partition: this.partition,
     });
     this.callerEndpoint = new AcquisitionEndpoint(this, callerNetworkId, {
       namePrefix: this.prefix,

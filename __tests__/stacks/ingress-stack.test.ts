@@ -156,18 +156,34 @@ describe("network", () => {
   test("the proxy VPC's endpoints carry only this account's principals (no exfiltration with foreign credentials)", () => {
     const endpoints = Object.values(resources("aws_vpc_endpoint")).filter((e) => !e.service_name.endsWith("execute-api"));
     expect(endpoints).toHaveLength(7);
-    for (const e of endpoints) {
-      expect(JSON.parse(e.policy).Statement).toEqual([
-        {
-          Sid: "OnlyThisAccountsPrincipals",
-          Effect: "Allow",
-          Principal: "*",
-          Action: "*",
-          Resource: "*",
-          Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
-        },
-      ]);
+    const thisAccount = {
+      Sid: "OnlyThisAccountsPrincipals",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "*",
+      Resource: "*",
+      Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
+    };
+    for (const e of endpoints.filter((e) => !e.service_name.endsWith(".s3"))) {
+      expect(JSON.parse(e.policy).Statement).toEqual([thisAccount]);
     }
+  });
+
+  test("the S3 gateway endpoint also lets ECR image layers through: GetObject on the region's layer bucket, nothing more", () => {
+    // ECR serves layers from an AWS-owned bucket with URLs presigned by an AWS account: without
+    // this statement Fargate fails every pull with CannotPullContainerError.
+    const s3 = Object.values(resources("aws_vpc_endpoint")).filter((e) => e.service_name === "com.amazonaws.us-east-1.s3");
+    expect(s3).toHaveLength(1);
+    const statements = JSON.parse(s3[0].policy).Statement;
+    expect(statements).toHaveLength(2);
+    expect(statements[0].Sid).toBe("OnlyThisAccountsPrincipals");
+    expect(statements[1]).toEqual({
+      Sid: "EcrImageLayers",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+    });
   });
 
   test("the execute-api endpoint has private DNS and admits 443 only from the acquisition CIDRs", () => {

@@ -34,6 +34,11 @@ export interface ProxyVpcProps {
    * other account cannot be carried out through them.
    */
   readonly accountId: string;
+  /**
+   * AWS partition of `region` (ARNs in endpoint policies).
+   * @default "aws"
+   */
+  readonly partition?: string;
 }
 
 /** Endpoint policy: only principals of `accountId` may use the endpoint. */
@@ -45,6 +50,35 @@ export function thisAccountOnlyEndpointPolicy(accountId: string): PolicyDocument
     Action: "*",
     Resource: "*",
     Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
+  });
+}
+
+/**
+ * The AWS-owned S3 bucket ECR serves image layers from in `region`. `docker pull` (and Fargate's
+ * image pull) fetches each layer with a presigned URL of an AWS account, so a data-perimeter
+ * condition on the caller's account can never match it. AWS: ECR user guide, "Amazon ECR interface
+ * VPC endpoints (AWS PrivateLink)" → "Minimum Amazon S3 bucket permissions for Amazon ECR"
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), and the S3 VPC
+ * endpoint policy of aws-samples/data-perimeter-policy-examples, which list exactly
+ * `s3:GetObject` on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`.
+ */
+export function ecrLayerBucketObjectsArn(partition: string, region: string): string {
+  return `arn:${partition}:s3:::prod-${region}-starport-layer-bucket/*`;
+}
+
+/**
+ * S3 gateway endpoint policy: this account's principals, plus reading ECR image layers from the
+ * region's AWS-owned layer bucket (nothing else of any other account). Without the second
+ * statement every Fargate task fails with CannotPullContainerError. FC-VPCE-S3-PERIMETER accepts
+ * exactly this form.
+ */
+export function s3GatewayEndpointPolicy(accountId: string, partition: string, region: string): PolicyDocument {
+  return policyDocument(...thisAccountOnlyEndpointPolicy(accountId).Statement, {
+      Sid: "EcrImageLayers",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: ecrLayerBucketObjectsArn(partition, region),
   });
 }
 
@@ -110,7 +144,7 @@ export class ProxyVpc extends Construct {
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
       routeTableIds: [this.routeTable.id],
-      policy: renderPolicy(thisAccountOnlyEndpointPolicy(props.accountId)),
+      policy: renderPolicy(s3GatewayEndpointPolicy(props.accountId, props.partition ?? "aws", props.region)),
       tags: name("s3"),
     });
 

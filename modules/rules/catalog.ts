@@ -12,6 +12,7 @@ import { iamNoWildcardPrincipal } from "./iam-no-wildcard-principal";
 import { logsRetention } from "./logs-retention";
 import { nlbSecurityGroups } from "./nlb-security-groups";
 import { vpcNoPublicAccess } from "./vpc-no-public-access";
+import { vpceS3Perimeter } from "./vpce-s3-perimeter";
 
 export const SECURITY_RULES = [
   apigwPrivateEndpoint,
@@ -20,6 +21,7 @@ export const SECURITY_RULES = [
   iamNoWildcardAction,
   ec2NoOpenIngress,
   vpcNoPublicAccess,
+  vpceS3Perimeter,
   nlbSecurityGroups,
   apigwAccessLogs,
   logsRetention,

@@ -11,5 +11,6 @@ export { iamNoWildcardPrincipal, isSpecificResource, namesSpecificResources } fr
 export { iamNoWildcardAction } from "./iam-no-wildcard-action";
 export { ec2NoOpenIngress, isAnywhere } from "./ec2-no-open-ingress";
 export { vpcNoPublicAccess } from "./vpc-no-public-access";
+export { vpceS3Perimeter } from "./vpce-s3-perimeter";
 export { nlbSecurityGroups } from "./nlb-security-groups";
 export { logsRetention } from "./logs-retention";
