@@ -288,6 +288,18 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           if (kinds.length !== 1) {
             add(at("outbound", svcName, "upstream", "auth"), `needs exactly one of sigv4, mtls, header${kinds.length ? ` (found ${kinds.join(", ")})` : ""}`);
           }
+          // Every kind sends a credential with each request: a SigV4 signature (replayable until it
+          // expires), a static header, or a client certificate presented in TLS. Over http:// the
+          // first two cross the network in clear text and the third cannot be presented at all.
+          const url = svc.upstream.url;
+          if (typeof url === "string" && /^http:\/\//i.test(url) && kinds.length === 1) {
+            const what = { sigv4: "the SigV4-signed request (its Authorization header and security token)", header: "the credential header", mtls: "the client certificate (it is presented in TLS)" }[kinds[0]];
+            add(
+              at("outbound", svcName, "upstream", "url"),
+              `must be https:// with ${kinds[0]} auth: over http:// ${what} ${kinds[0] === "mtls" ? "cannot be sent" : "crosses the network in clear text"}; use ${url.replace(/^http:/i, "https:")}`,
+              url,
+            );
+          }
           for (const kind of ["mtls", "sigv4", "header"]) {
             const block = auth[kind];
             if (isObj(block) && typeof block.caBundle === "string") {

@@ -229,7 +229,9 @@ const outboundService = z
       .strictObject({
         url: z
           .url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://risk.afterpay.internal" })
-          .describe("Base URL of the acquisition service; request paths are appended."),
+          .describe(
+            "Base URL of the acquisition service; request paths are appended. Must be https:// (every auth kind sends a credential: a SigV4 signature, a header or a client certificate).",
+          ),
         auth: upstreamAuth,
       })
       .describe("The acquisition service the Farcar forwards to."),

@@ -175,6 +175,31 @@ describe("fleet file errors", () => {
     expect(problemsOf(fleetWith(...edits))).toEqual(expected);
   });
 
+  describe("egress upstreams carry a credential: https:// only", () => {
+    const outbound = (auth: string, url: string) =>
+      BASE_FLEET +
+      '        egressProxyAccount: { id: "444444444444" }\n' +
+      "        outbound:\n" +
+      "          catalog:\n" +
+      "            callerRoleArns: [arn:aws:iam::111111111111:role/music-catalog-sync]\n" +
+      `            upstream: { url: "${url}", auth: ${auth} }\n`;
+
+    test.each([
+      ["header", "{ header: { name: x-api-key } }", "the credential header crosses the network in clear text"],
+      ["sigv4", "{ sigv4: { service: execute-api, region: ap-southeast-2 } }", "the SigV4-signed request (its Authorization header and security token) crosses the network in clear text"],
+      ["mtls", "{ mtls: { caBundle: afterpay/ca-bundle.pem } }", "the client certificate (it is presented in TLS) cannot be sent"],
+    ])("rejects a %s upstream over http://, at the url, with the https:// fix", (kind, auth, what) => {
+      expect(problemsOf(outbound(auth, "http://catalog.tidal.internal:8080/v2"))).toEqual([
+        `inline.yaml:33:30: ${ENV}.outbound.catalog.upstream.url: must be https:// with ${kind} auth: over http:// ${what}; ` +
+          'use https://catalog.tidal.internal:8080/v2 (got "http://catalog.tidal.internal:8080/v2")',
+      ]);
+    });
+
+    test("accepts the same upstreams over https://", () => {
+      expect(fleetFromYaml(outbound("{ header: { name: x-api-key } }", "https://catalog.tidal.internal")).environments[0].outbound).toHaveLength(1);
+    });
+  });
+
   test("reports every problem at once, in file order", () => {
     const problems = problemsOf(
       fleetWith(["version: 1", "version: 3"], ["us-east-1b]", "us-east-2b]"], ["targets: [ledger]", "targets: [nope]"]),
