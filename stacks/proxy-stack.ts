@@ -74,6 +74,8 @@ export abstract class ProxyStack extends TerraformStack {
   public readonly callerEndpoint: AcquisitionEndpoint;
   public readonly cluster: EcsCluster;
   public api?: PrivateRestApi;
+  /** API Gateway's CloudWatch role setting for this account (stages wait for it). */
+  public readonly apiLogging: ApiGatewayLogging;
   private readonly layout: ProxyNetworkLayout;
 
   /**
@@ -138,7 +140,7 @@ export abstract class ProxyStack extends TerraformStack {
       vpcName: kind === "ingress" ? "acquisition" : "callers",
     });
     this.cluster = new EcsCluster(this, "cluster", { name: this.prefix, setting: [{ name: "containerInsights", value: "enhanced" }] });
-    new ApiGatewayLogging(this, "api-logging", {
+    this.apiLogging = new ApiGatewayLogging(this, "api-logging", {
       partition: this.partition,
       accountId: this.accountId,
       roleName: limitedName([this.prefix, "apigw-logs"], 64),
@@ -202,6 +204,7 @@ export abstract class ProxyStack extends TerraformStack {
       stageName: stage,
       vpcEndpointId,
       logRetentionDays: this.knobs.values.logRetentionDays,
+      accountLogging: this.apiLogging.account,
       routes,
       policy: (executionArn) => privateApiResourcePolicy({ executionArn, stage, proxyAccountId: this.accountId, vpcEndpointId, services }),
     });

@@ -122,6 +122,34 @@ describe("private REST API", () => {
     expect(settings).toMatchObject({ metrics_enabled: true, throttling_rate_limit: 500, throttling_burst_limit: 1000 });
     expect(resources("aws_api_gateway_account")).not.toEqual({});
   });
+
+  test.each([STACK, "afterpay-production-egress"])(
+    "%s: stage and method settings wait for the account's CloudWatch role and the pre-created execution log group",
+    (stack) => {
+      const json = example.json(stack);
+      const of = (type: string): [string, Json][] => Object.entries(json.resource[type] ?? {});
+      const [[accountId, account]] = of("aws_api_gateway_account");
+      const [[attachmentId]] = of("aws_iam_role_policy_attachment").filter(([id]) => id.startsWith("api-logging"));
+      // The account setting is made once its role may write logs (API Gateway checks the role).
+      expect(account.depends_on).toEqual([`aws_iam_role_policy_attachment.${attachmentId}`]);
+      const [[apiId]] = of("aws_api_gateway_rest_api");
+      const stageName = stack.split("-")[1];
+      const groups = of("aws_cloudwatch_log_group").filter(([, g]) => String(g.name).startsWith("API-Gateway-Execution-Logs_"));
+      expect(groups).toHaveLength(1);
+      const [[groupId, group]] = groups;
+      expect(group.name).toBe(`API-Gateway-Execution-Logs_\${aws_api_gateway_rest_api.${apiId}.id}/${stageName}`);
+      expect(group.retention_in_days).toBe("${var.log_retention_days}");
+      const [[, stage]] = of("aws_api_gateway_stage");
+      const [[, settings]] = of("aws_api_gateway_method_settings");
+      for (const r of [stage, settings]) {
+        expect(r.depends_on).toEqual(
+          expect.arrayContaining([`aws_api_gateway_account.${accountId}`, `aws_cloudwatch_log_group.${groupId}`]),
+        );
+      }
+      // Logging is what needs the role: the method settings turn execution logs on.
+      expect(settings.settings.logging_level).toBe("ERROR");
+    },
+  );
 });
 
 describe("methods", () => {
