@@ -121,6 +121,36 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
     }
   }
 
+  // Private DNS blocks (mesh.dns, egressNetwork.upstreamDns): something to associate, each once.
+  const checkDns = (dns: unknown, at: (string | number)[]) => {
+    if (!isObj(dns)) return;
+    if (!strings(dns.resolverRuleIds).length && !strings(dns.hostedZoneIds).length) {
+      add(at, "needs resolverRuleIds or hostedZoneIds (or remove it)", dns);
+    }
+    for (const list of ["resolverRuleIds", "hostedZoneIds"]) {
+      const seen = new Set<string>();
+      for (const [i, id] of strings(dns[list])) {
+        if (seen.has(id)) add([...at, list, i], "listed twice; list each ID once (a VPC is associated once)", id);
+        seen.add(id);
+      }
+    }
+  };
+  checkDns(mesh.dns, ["mesh", "dns"]);
+
+  // A mesh address given as an IPv4 literal must be inside mesh.routing.cidrs: Farcars may connect only there.
+  if (meshCidrs.length) {
+    for (const [name, svc] of entries(meshServices)) {
+      if (!isObj(svc) || typeof svc.address !== "string") continue;
+      const host = svc.address.slice(0, svc.address.lastIndexOf(":"));
+      if (!ipaddr.IPv4.isValidFourPartDecimal(host)) continue;
+      const ip = ipaddr.IPv4.parse(host);
+      if (!meshCidrs.some((c) => ip.match(c.range))) {
+        add(["mesh", "services", name, "address"], `is outside mesh.routing.cidrs (${meshCidrs.map((c) => c.text).join(", ")}); Farcars may connect only there: add its range to mesh.routing.cidrs`, svc.address);
+      }
+    }
+  }
+
+  let anyInbound = false;
   const managementAccountId = typeof org.managementAccountId === "string" ? org.managementAccountId : undefined;
   const accountIds = new Map<string, string>();
   const emails = new Map<string, string>();
@@ -191,6 +221,16 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
         proxyVpcs.push(proxyVpc);
       }
+      // Callers run in the acquisition's own accounts, never in the endpoint VPC: without their
+      // CIDRs the endpoint admits nobody.
+      if (entries(env.inbound).length && network.acquisitionCallerCidrs === undefined && isObj(env.network)) {
+        add(
+          at("network", "acquisitionCallerCidrs"),
+          "is required for inbound services: list the CIDRs of the acquisition workloads that call the API, e.g. acquisitionCallerCidrs: [10.200.0.0/16] " +
+            "(the old default, acquisitionVpcCidr, is the endpoint VPC itself, where no caller runs)",
+        );
+      }
+      if (entries(env.inbound).length) anyInbound = true;
       for (const [i, c] of strings(network.acquisitionCallerCidrs)) {
         const parsed = parseCidr(add, at("network", "acquisitionCallerCidrs", i), c);
         if (parsed && parsed.range[1] === 0) {
@@ -273,6 +313,24 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       if (isObj(egressNetwork.upstreamRouting)) {
         for (const [i, c] of strings(egressNetwork.upstreamRouting.cidrs)) parseCidr(add, at("egressNetwork", "upstreamRouting", "cidrs", i), c);
       }
+      checkDns(egressNetwork.upstreamDns, at("egressNetwork", "upstreamDns"));
+      // What a working egress path needs: who calls (their CIDRs) and where the upstreams are.
+      if (outbound.length) {
+        if (egressNetwork.callerCidrs === undefined) {
+          add(
+            at("egressNetwork", "callerCidrs"),
+            "is required for outbound services: list the CIDRs of the parent workloads that call them, e.g. egressNetwork: { callerCidrs: [10.10.0.0/16] } " +
+              "(the old default, the caller VPC's own CIDR, holds no callers)",
+          );
+        }
+        if (egressNetwork.upstreamRouting === undefined) {
+          add(
+            at("egressNetwork", "upstreamRouting"),
+            "is required for outbound services: egress Farcars may connect only to the acquisition CIDRs it lists, e.g. " +
+              "egressNetwork: { upstreamRouting: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.96.0.0/16] } } (leave out transitGatewayId if you route the egress proxy VPC yourself)",
+          );
+        }
+      }
       if (isObj(env.egressProxyAccount) && typeof env.egressProxyAccount.id === "string") {
         const id = env.egressProxyAccount.id;
         if (id === managementAccountId) add(at("egressProxyAccount", "id"), "must be an account of the acquisition's organization, not the parent's management account", id);
@@ -315,6 +373,14 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
       }
     }
+  }
+  if (anyInbound && mesh.routing === undefined && isObj(raw.mesh)) {
+    add(
+      ["mesh", "routing"],
+      "is required when environments have inbound services: Farcars may connect only to the mesh CIDRs it lists, and are routed there. " +
+        "Add under mesh: routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] } with your transit gateway and mesh CIDRs " +
+        "(leave out transitGatewayId if you route the proxy VPCs to the mesh yourself)",
+    );
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 /**
- * Network rules: FC-SG-OPEN-INGRESS, FC-VPC-NO-PUBLIC, FC-NLB-SECURITY-GROUPS, FC-VPCE-S3-PERIMETER.
+ * Network rules: FC-SG-OPEN-INGRESS, FC-SG-OPEN-EGRESS, FC-VPC-NO-PUBLIC, FC-NLB-SECURITY-GROUPS,
+ * FC-VPCE-S3-PERIMETER.
  */
 import type { TerraformStack } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
@@ -13,6 +14,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ec2NoOpenIngress, isAnywhere } from "../../modules/rules/ec2-no-open-ingress";
+import { ec2NoOpenEgress } from "../../modules/rules/ec2-no-open-egress";
 import { nlbSecurityGroups } from "../../modules/rules/nlb-security-groups";
 import { vpcNoPublicAccess } from "../../modules/rules/vpc-no-public-access";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
@@ -258,5 +260,34 @@ describe("FC-VPCE-S3-PERIMETER", () => {
 
   test("does not apply to interface endpoints of other services", () => {
     expect(evaluate(vpceS3Perimeter, s3Endpoint(undefined, "com.amazonaws.us-east-1.ecr.dkr"))).toEqual(notApplicable);
+  });
+});
+
+describe("FC-SG-OPEN-EGRESS", () => {
+  const egressRule = (cidr: { cidrIpv4?: string; cidrIpv6?: string; prefixListId?: string }) => (stack: TerraformStack) =>
+    new VpcSecurityGroupEgressRule(stack, "rule", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 8443, toPort: 8443, ...cidr });
+
+  test("passes egress to an upstream CIDR and to a prefix list", () => {
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv4: "10.0.0.0/12" }))).toEqual(compliant);
+    expect(evaluate(ec2NoOpenEgress, egressRule({ prefixListId: "pl-63a5400a" }))).toEqual(compliant);
+  });
+
+  test("fails egress to 0.0.0.0/0 or ::/0 (the old fallback when no upstream routing was set)", () => {
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv4: "0.0.0.0/0" }))).toEqual(nonCompliant("egress rule to 0.0.0.0/0"));
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv6: "::/0" }))).toEqual(nonCompliant("egress rule to ::/0"));
+  });
+
+  test("fails inline egress of an aws_security_group and an aws_security_group_rule of type egress, not ingress", () => {
+    expect(
+      evaluate(
+        ec2NoOpenEgress,
+        (stack) =>
+          new SecurityGroup(stack, "sg", { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }),
+      ),
+    ).toEqual(nonCompliant("egress[0] to 0.0.0.0/0"));
+    const rule = (type: string) => (stack: TerraformStack) =>
+      new SecurityGroupRule(stack, "r", { type, securityGroupId: "sg-1", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] });
+    expect(evaluate(ec2NoOpenEgress, rule("egress"))).toEqual(nonCompliant("egress rule to 0.0.0.0/0"));
+    expect(evaluate(ec2NoOpenEgress, rule("ingress"))).toEqual(notApplicable);
   });
 });

@@ -6,6 +6,7 @@
 import { apigwAccessLogs } from "./apigw-access-logs";
 import { apigwIamAuthorization } from "./apigw-iam-authorization";
 import { apigwPrivateEndpoint } from "./apigw-private-endpoint";
+import { ec2NoOpenEgress } from "./ec2-no-open-egress";
 import { ec2NoOpenIngress } from "./ec2-no-open-ingress";
 import { iamNoWildcardAction } from "./iam-no-wildcard-action";
 import { iamNoWildcardPrincipal } from "./iam-no-wildcard-principal";
@@ -20,6 +21,7 @@ export const SECURITY_RULES = [
   iamNoWildcardPrincipal,
   iamNoWildcardAction,
   ec2NoOpenIngress,
+  ec2NoOpenEgress,
   vpcNoPublicAccess,
   vpceS3Perimeter,
   nlbSecurityGroups,
