@@ -201,6 +201,77 @@ describe("fleet file errors", () => {
     });
   });
 
+  describe("what a working deployment needs (issue 11 item 11)", () => {
+    test("mesh.routing is required with inbound services, with the exact block to add", () => {
+      expect(problemsOf(fleetWith(["  routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }\n", ""]))).toEqual([
+        "inline.yaml:8:3: mesh.routing: is required when environments have inbound services: Farcars may connect only to the mesh CIDRs it lists, " +
+          "and are routed there. Add under mesh: routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] } with your transit gateway " +
+          "and mesh CIDRs (leave out transitGatewayId if you route the proxy VPCs to the mesh yourself)",
+      ]);
+    });
+
+    test("mesh.routing without a transit gateway is accepted (routes managed outside Farcar)", () => {
+      const fleet = fleetFromYaml(fleetWith(["routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs", "routing: { cidrs"]));
+      expect(fleet.mesh.routing).toEqual({ cidrs: ["10.0.0.0/12"] });
+    });
+
+    test("acquisitionCallerCidrs is required with inbound services (the endpoint VPC holds no callers)", () => {
+      expect(problemsOf(fleetWith(["          acquisitionCallerCidrs: [10.200.0.0/16]\n", ""]))).toEqual([
+        `inline.yaml:20:11: ${ENV}.network.acquisitionCallerCidrs: is required for inbound services: list the CIDRs of the acquisition workloads that ` +
+          "call the API, e.g. acquisitionCallerCidrs: [10.200.0.0/16] (the old default, acquisitionVpcCidr, is the endpoint VPC itself, where no caller runs)",
+      ]);
+    });
+
+    test("outbound services need egressNetwork.callerCidrs and egressNetwork.upstreamRouting", () => {
+      const problems = problemsOf(
+        BASE_FLEET +
+          '        egressProxyAccount: { id: "444444444444" }\n' +
+          "        outbound:\n" +
+          "          catalog: { callerRoleArns: [arn:aws:iam::111111111111:role/sync], upstream: { url: https://catalog.tidal.internal, auth: { header: { name: x-api-key } } } }\n",
+      );
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`^inline\\.yaml:18:9: ${ENV}\\.egressNetwork\\.callerCidrs: is required for outbound services: .*egressNetwork: \\{ callerCidrs: \\[`)),
+        expect.stringMatching(
+          new RegExp(`^inline\\.yaml:18:9: ${ENV}\\.egressNetwork\\.upstreamRouting: is required for outbound services: .*upstreamRouting: \\{ transitGatewayId: `),
+        ),
+      ]);
+    });
+
+    test("a mesh address given as an IP must lie in mesh.routing.cidrs", () => {
+      expect(problemsOf(fleetWith(["payments.mesh.internal:8443", "192.168.1.10:8443"]))).toEqual([
+        'inline.yaml:12:69: mesh.services.payments.address: is outside mesh.routing.cidrs (10.0.0.0/12); Farcars may connect only there: add its range to mesh.routing.cidrs (got "192.168.1.10:8443")',
+      ]);
+      expect(fleetFromYaml(fleetWith(["payments.mesh.internal:8443", "10.1.2.3:8443"])).mesh.services.payments.address).toBe("10.1.2.3:8443");
+    });
+  });
+
+  describe("mesh.dns (issue 11 item 9)", () => {
+    const withDns = (dns: string) => fleetWith(["  services:\n", `  dns: ${dns}\n  services:\n`]);
+
+    test("resolves to the IDs to associate", () => {
+      expect(fleetFromYaml(withDns("{ resolverRuleIds: [rslvr-rr-0a1b2c3d4e5f60718] }")).mesh.dns).toEqual({
+        resolverRuleIds: ["rslvr-rr-0a1b2c3d4e5f60718"],
+        hostedZoneIds: [],
+      });
+    });
+
+    test.each<[string, string, string[]]>([
+      ["an empty block", "{}", ["inline.yaml:11:8: mesh.dns: needs resolverRuleIds or hostedZoneIds (or remove it) (got {})"]],
+      [
+        "a zone listed twice",
+        "{ hostedZoneIds: [Z0123456789MESH, Z0123456789MESH] }",
+        ['inline.yaml:11:43: mesh.dns.hostedZoneIds[1]: listed twice; list each ID once (a VPC is associated once) (got "Z0123456789MESH")'],
+      ],
+      [
+        "a malformed resolver rule ID",
+        "{ resolverRuleIds: [rule-1] }",
+        ['inline.yaml:11:28: mesh.dns.resolverRuleIds[0]: expected a Route 53 Resolver rule ID such as rslvr-rr-0123456789abcdef0 (got "rule-1")'],
+      ],
+    ])("rejects %s", (_name, dns, expected) => {
+      expect(problemsOf(withDns(dns))).toEqual(expected);
+    });
+  });
+
   test("reports every problem at once, in file order", () => {
     const problems = problemsOf(
       fleetWith(["version: 1", "version: 3"], ["us-east-1b]", "us-east-2b]"], ["targets: [ledger]", "targets: [nope]"]),
