@@ -235,6 +235,9 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         const parsed = parseCidr(add, at("network", "acquisitionCallerCidrs", i), c);
         if (parsed && parsed.range[1] === 0) {
           add(parsed.at, "would admit the whole internet to the execute-api endpoint; list the acquisition's workload CIDRs", c);
+        } else if (parsed && acqVpc && overlaps(parsed, acqVpc)) {
+          // The endpoint VPC holds only the endpoint; its callers' routes (callerRouting) cannot point into it.
+          add(parsed.at, `overlaps acquisitionVpcCidr ${acqVpc.text}, the endpoint VPC itself, where no caller runs; list the acquisition's workload CIDRs`, c);
         }
       }
 
@@ -308,7 +311,11 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       }
       for (const [i, c] of strings(egressNetwork.callerCidrs)) {
         const parsed = parseCidr(add, at("egressNetwork", "callerCidrs", i), c);
+        const callerVpc = egressCaller ?? acqVpc;
         if (parsed && parsed.range[1] === 0) add(parsed.at, "would admit the whole internet to the egress execute-api endpoint; list the parent's workload CIDRs", c);
+        else if (parsed && callerVpc && overlaps(parsed, callerVpc)) {
+          add(parsed.at, `overlaps the caller VPC ${callerVpc.text} (the endpoint VPC itself, where no caller runs); list the parent's workload CIDRs`, c);
+        }
       }
       if (isObj(egressNetwork.upstreamRouting)) {
         for (const [i, c] of strings(egressNetwork.upstreamRouting.cidrs)) parseCidr(add, at("egressNetwork", "upstreamRouting", "cidrs", i), c);

@@ -237,6 +237,13 @@ describe("fleet file errors", () => {
       ]);
     });
 
+    test("caller CIDRs cannot be the endpoint VPC itself (the old default)", () => {
+      expect(problemsOf(fleetWith(["acquisitionCallerCidrs: [10.200.0.0/16]", "acquisitionCallerCidrs: [10.65.0.0/22]"]))).toEqual([
+        `inline.yaml:23:36: ${ENV}.network.acquisitionCallerCidrs[0]: overlaps acquisitionVpcCidr 10.65.0.0/22, the endpoint VPC itself, where no caller runs; ` +
+          `list the acquisition's workload CIDRs (got "10.65.0.0/22")`,
+      ]);
+    });
+
     test("a mesh address given as an IP must lie in mesh.routing.cidrs", () => {
       expect(problemsOf(fleetWith(["payments.mesh.internal:8443", "192.168.1.10:8443"]))).toEqual([
         'inline.yaml:12:69: mesh.services.payments.address: is outside mesh.routing.cidrs (10.0.0.0/12); Farcars may connect only there: add its range to mesh.routing.cidrs (got "192.168.1.10:8443")',
