@@ -73,9 +73,10 @@ export function thisAccountOnlyEndpointPolicy(accountId: string): PolicyDocument
  * image pull) fetches each layer with a presigned URL of an AWS account, so a data-perimeter
  * condition on the caller's account can never match it. AWS: ECR user guide, "Amazon ECR interface
  * VPC endpoints (AWS PrivateLink)" → "Minimum Amazon S3 bucket permissions for Amazon ECR"
- * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), and the S3 VPC
- * endpoint policy of aws-samples/data-perimeter-policy-examples, which list exactly
- * `s3:GetObject` on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`.
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), and AWS's data
+ * perimeter examples (aws-samples/data-perimeter-policy-examples,
+ * vpc_endpoint_policies/s3_endpoint_policy.json, statement "AllowRequestsToAWSOwnedResources"):
+ * `s3:GetObject` on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`, no condition.
  */
 export function ecrLayerBucketObjectsArn(partition: string, region: string): string {
   return `arn:${partition}:s3:::prod-${region}-starport-layer-bucket/*`;
