@@ -35,8 +35,8 @@ describe("main.ts", () => {
     const r = runMain(fleetWith(["us-east-1b]", "us-west-2b]"], ["targets: [ledger]", "targets: [ledgr]"]));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("2 problems in the fleet file; nothing was synthesized");
-    expect(r.stderr).toMatch(/fleet\.yaml:19:43: acquisitions\.afterpay\.environments\.staging\.network\.availabilityZones\[1\]: .*"us-west-2b"/);
-    expect(r.stderr).toMatch(/fleet\.yaml:28:23: .*targets\[0\]: is not a mesh service/);
+    expect(r.stderr).toMatch(/fleet\.yaml:20:43: acquisitions\.afterpay\.environments\.staging\.network\.availabilityZones\[1\]: .*"us-west-2b"/);
+    expect(r.stderr).toMatch(/fleet\.yaml:30:23: .*targets\[0\]: is not a mesh service/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user mistake
     expect(existsSync(r.outdir)).toBe(false);
   });

@@ -24,6 +24,7 @@ function generatedFleet(acquisitions: number, environments: number, services: nu
     "mesh:",
     "  trustDomain: block.example",
     "  trustBundle: mesh/ca-bundle.pem",
+    "  routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }",
     "  services:",
     ...["payments", "ledger", "risk", "identity"].map((m) => `    ${m}: { spiffeId: spiffe://block.example/${m}, address: ${m}.mesh.internal:8443 }`),
     "acquisitions:",
@@ -38,7 +39,7 @@ function generatedFleet(acquisitions: number, environments: number, services: nu
         `      env${e}:`,
         `        proxyAccount: { id: "${account++}" }`,
         "        identity: { source: secretsManager }",
-        `        network: { availabilityZones: [us-east-1a, us-east-1b], proxyVpcCidr: 10.${octet}.0.0/20, acquisitionVpcCidr: 10.${octet}.16.0/22 }`,
+        `        network: { availabilityZones: [us-east-1a, us-east-1b], proxyVpcCidr: 10.${octet}.0.0/20, acquisitionVpcCidr: 10.${octet}.16.0/22, acquisitionCallerCidrs: [10.200.0.0/16] }`,
         "        inbound:",
       );
       for (let s = 0; s < services; s++) {

@@ -117,6 +117,36 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
     }
   }
 
+  // Private DNS blocks (mesh.dns, egressNetwork.upstreamDns): something to associate, each once.
+  const checkDns = (dns: unknown, at: (string | number)[]) => {
+    if (!isObj(dns)) return;
+    if (!strings(dns.resolverRuleIds).length && !strings(dns.hostedZoneIds).length) {
+      add(at, "needs resolverRuleIds or hostedZoneIds (or remove it)", dns);
+    }
+    for (const list of ["resolverRuleIds", "hostedZoneIds"]) {
+      const seen = new Set<string>();
+      for (const [i, id] of strings(dns[list])) {
+        if (seen.has(id)) add([...at, list, i], "listed twice; list each ID once (a VPC is associated once)", id);
+        seen.add(id);
+      }
+    }
+  };
+  checkDns(mesh.dns, ["mesh", "dns"]);
+
+  // A mesh address given as an IPv4 literal must be inside mesh.routing.cidrs: Farcars may connect only there.
+  if (meshCidrs.length) {
+    for (const [name, svc] of entries(meshServices)) {
+      if (!isObj(svc) || typeof svc.address !== "string") continue;
+      const host = svc.address.slice(0, svc.address.lastIndexOf(":"));
+      if (!ipaddr.IPv4.isValidFourPartDecimal(host)) continue;
+      const ip = ipaddr.IPv4.parse(host);
+      if (!meshCidrs.some((c) => ip.match(c.range))) {
+        add(["mesh", "services", name, "address"], `is outside mesh.routing.cidrs (${meshCidrs.map((c) => c.text).join(", ")}); Farcars may connect only there: add its range to mesh.routing.cidrs`, svc.address);
+      }
+    }
+  }
+
+  let anyInbound = false;
   const managementAccountId = typeof org.managementAccountId === "string" ? org.managementAccountId : undefined;
   const accountIds = new Map<string, string>();
   const emails = new Map<string, string>();
@@ -186,10 +216,23 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
         proxyVpcs.push(proxyVpc);
       }
+      // Callers run in the acquisition's own accounts, never in the endpoint VPC: without their
+      // CIDRs the endpoint admits nobody.
+      if (entries(env.inbound).length && network.acquisitionCallerCidrs === undefined && isObj(env.network)) {
+        add(
+          at("network", "acquisitionCallerCidrs"),
+          "is required for inbound services: list the CIDRs of the acquisition workloads that call the API, e.g. acquisitionCallerCidrs: [10.200.0.0/16] " +
+            "(the old default, acquisitionVpcCidr, is the endpoint VPC itself, where no caller runs)",
+        );
+      }
+      if (entries(env.inbound).length) anyInbound = true;
       for (const [i, c] of strings(network.acquisitionCallerCidrs)) {
         const parsed = parseCidr(add, at("network", "acquisitionCallerCidrs", i), c);
         if (parsed && parsed.range[1] === 0) {
           add(parsed.at, "would admit the whole internet to the execute-api endpoint; list the acquisition's workload CIDRs", c);
+        } else if (parsed && acqVpc && overlaps(parsed, acqVpc)) {
+          // The endpoint VPC holds only the endpoint; its callers' routes (callerRouting) cannot point into it.
+          add(parsed.at, `overlaps acquisitionVpcCidr ${acqVpc.text}, the endpoint VPC itself, where no caller runs; list the acquisition's workload CIDRs`, c);
         }
       }
 
@@ -246,10 +289,32 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       }
       for (const [i, c] of strings(egressNetwork.callerCidrs)) {
         const parsed = parseCidr(add, at("egressNetwork", "callerCidrs", i), c);
+        const callerVpc = egressCaller ?? acqVpc;
         if (parsed && parsed.range[1] === 0) add(parsed.at, "would admit the whole internet to the egress execute-api endpoint; list the parent's workload CIDRs", c);
+        else if (parsed && callerVpc && overlaps(parsed, callerVpc)) {
+          add(parsed.at, `overlaps the caller VPC ${callerVpc.text} (the endpoint VPC itself, where no caller runs); list the parent's workload CIDRs`, c);
+        }
       }
       if (isObj(egressNetwork.upstreamRouting)) {
         for (const [i, c] of strings(egressNetwork.upstreamRouting.cidrs)) parseCidr(add, at("egressNetwork", "upstreamRouting", "cidrs", i), c);
+      }
+      checkDns(egressNetwork.upstreamDns, at("egressNetwork", "upstreamDns"));
+      // What a working egress path needs: who calls (their CIDRs) and where the upstreams are.
+      if (outbound.length) {
+        if (egressNetwork.callerCidrs === undefined) {
+          add(
+            at("egressNetwork", "callerCidrs"),
+            "is required for outbound services: list the CIDRs of the parent workloads that call them, e.g. egressNetwork: { callerCidrs: [10.10.0.0/16] } " +
+              "(the old default, the caller VPC's own CIDR, holds no callers)",
+          );
+        }
+        if (egressNetwork.upstreamRouting === undefined) {
+          add(
+            at("egressNetwork", "upstreamRouting"),
+            "is required for outbound services: egress Farcars may connect only to the acquisition CIDRs it lists, e.g. " +
+              "egressNetwork: { upstreamRouting: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.96.0.0/16] } } (leave out transitGatewayId if you route the egress proxy VPC yourself)",
+          );
+        }
       }
       if (isObj(env.egressProxyAccount) && typeof env.egressProxyAccount.id === "string") {
         const id = env.egressProxyAccount.id;
@@ -266,6 +331,18 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           if (kinds.length !== 1) {
             add(at("outbound", svcName, "upstream", "auth"), `needs exactly one of sigv4, mtls, header${kinds.length ? ` (found ${kinds.join(", ")})` : ""}`);
           }
+          // Every kind sends a credential with each request: a SigV4 signature (replayable until it
+          // expires), a static header, or a client certificate presented in TLS. Over http:// the
+          // first two cross the network in clear text and the third cannot be presented at all.
+          const url = svc.upstream.url;
+          if (typeof url === "string" && /^http:\/\//i.test(url) && kinds.length === 1) {
+            const what = { sigv4: "the SigV4-signed request (its Authorization header and security token)", header: "the credential header", mtls: "the client certificate (it is presented in TLS)" }[kinds[0]];
+            add(
+              at("outbound", svcName, "upstream", "url"),
+              `must be https:// with ${kinds[0]} auth: over http:// ${what} ${kinds[0] === "mtls" ? "cannot be sent" : "crosses the network in clear text"}; use ${url.replace(/^http:/i, "https:")}`,
+              url,
+            );
+          }
           for (const kind of ["mtls", "sigv4", "header"]) {
             const block = auth[kind];
             if (isObj(block) && typeof block.caBundle === "string") {
@@ -281,6 +358,14 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
       }
     }
+  }
+  if (anyInbound && mesh.routing === undefined && isObj(raw.mesh)) {
+    add(
+      ["mesh", "routing"],
+      "is required when environments have inbound services: Farcars may connect only to the mesh CIDRs it lists, and are routed there. " +
+        "Add under mesh: routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] } with your transit gateway and mesh CIDRs " +
+        "(leave out transitGatewayId if you route the proxy VPCs to the mesh yourself)",
+    );
   }
   problems.push(...identityProblems(raw, source));
   return problems;

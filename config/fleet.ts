@@ -78,6 +78,24 @@ export interface OutboundService {
   readonly upstream: { readonly url: string; readonly auth: UpstreamAuth };
 }
 
+/** Where a Farcar's upstreams are (CIDRs it may connect to) and, optionally, the route there. */
+export interface UpstreamRouting {
+  /** Transit gateway the CIDRs are routed through; absent = the route is managed outside Farcar. */
+  readonly transitGatewayId?: string;
+  readonly cidrs: readonly string[];
+}
+
+/** Route to the callers of a caller endpoint VPC. */
+export interface CallerRouting {
+  readonly transitGatewayId: string;
+}
+
+/** Private DNS associated with a proxy VPC (lists empty when not given). */
+export interface DnsAssociations {
+  readonly resolverRuleIds: readonly string[];
+  readonly hostedZoneIds: readonly string[];
+}
+
 export interface FleetEnvironment {
   readonly acquisition: string;
   readonly environment: string;
@@ -95,7 +113,10 @@ export interface FleetEnvironment {
       readonly proxyVpcCidr: string;
       readonly callerVpcCidr: string;
       readonly callerCidrs: readonly string[];
-      readonly upstreamRouting?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+      readonly callerRouting?: CallerRouting;
+      /** Always set once the fleet file is valid (required for outbound services). */
+      readonly upstreamRouting?: UpstreamRouting;
+      readonly upstreamDns?: DnsAssociations;
     };
   };
   readonly network: {
@@ -103,6 +124,7 @@ export interface FleetEnvironment {
     readonly proxyVpcCidr: string;
     readonly acquisitionVpcCidr: string;
     readonly acquisitionCallerCidrs: readonly string[];
+    readonly callerRouting?: CallerRouting;
   };
   readonly identity: {
     readonly source: "privateCa" | "secretsManager";
@@ -137,7 +159,9 @@ export interface Fleet {
     readonly trustBundlePath: string;
     readonly trustBundlePem: string;
     readonly spiffeIdTemplate: string;
-    readonly routing?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+    /** Always set once the fleet file is valid and has inbound services. */
+    readonly routing?: UpstreamRouting;
+    readonly dns?: DnsAssociations;
     readonly services: Readonly<Record<string, { readonly spiffeId: string; readonly address: string }>>;
   };
   readonly terraformCloud?: {

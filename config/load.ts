@@ -15,6 +15,7 @@ import {
   DEFAULT_GUARDRAIL_EXEMPT_ROLES,
   DEFAULT_WORKSPACE_PREFIX,
   resolveFarcarSettings,
+  type DnsAssociations,
   type Fleet,
   type FleetEnvironment,
   type UpstreamAuth,
@@ -247,7 +248,9 @@ function resolve(input: FleetInput, file: string): Fleet {
                   proxyVpcCidr: env.egressNetwork?.proxyVpcCidr ?? env.network.proxyVpcCidr,
                   callerVpcCidr: env.egressNetwork?.callerVpcCidr ?? env.network.acquisitionVpcCidr,
                   callerCidrs: env.egressNetwork?.callerCidrs ?? [env.egressNetwork?.callerVpcCidr ?? env.network.acquisitionVpcCidr],
+                  callerRouting: env.egressNetwork?.callerRouting,
                   upstreamRouting: env.egressNetwork?.upstreamRouting,
+                  upstreamDns: resolveDns(env.egressNetwork?.upstreamDns),
                 },
               }
             : undefined,
@@ -255,7 +258,10 @@ function resolve(input: FleetInput, file: string): Fleet {
           availabilityZones: env.network.availabilityZones,
           proxyVpcCidr: env.network.proxyVpcCidr,
           acquisitionVpcCidr: env.network.acquisitionVpcCidr,
+          // Required with inbound services (config/checks.ts); the fallback only serves
+          // environments without callers.
           acquisitionCallerCidrs: env.network.acquisitionCallerCidrs ?? [env.network.acquisitionVpcCidr],
+          callerRouting: env.network.callerRouting,
         },
         identity: {
           source: env.identity?.source ?? "privateCa",
@@ -305,6 +311,7 @@ function resolve(input: FleetInput, file: string): Fleet {
       trustBundlePem: readFileSync(trustBundlePath, "utf8"),
       spiffeIdTemplate: template,
       routing: input.mesh.routing,
+      dns: resolveDns(input.mesh.dns),
       services: input.mesh.services,
     },
     terraformCloud: input.terraformCloud && {
@@ -336,6 +343,10 @@ function resolveAuth(auth: FleetInput["acquisitions"][string]["environments"][st
     return { kind: "mtls", caBundlePath, caBundlePem: readFileSync(caBundlePath, "utf8"), serverSan: auth.mtls.serverSan };
   }
   return { kind: "header", name: auth.header!.name, caBundlePem: pem(auth.header!.caBundle) };
+}
+
+function resolveDns(dns: { resolverRuleIds?: string[]; hostedZoneIds?: string[] } | undefined): DnsAssociations | undefined {
+  return dns && { resolverRuleIds: dns.resolverRuleIds ?? [], hostedZoneIds: dns.hostedZoneIds ?? [] };
 }
 
 export function splitAddress(address: string): [string, number] {

@@ -125,6 +125,29 @@ const proxyAccount = z
   })
   .describe("The proxy account for this acquisition environment: exactly one of `id` or `email`.");
 
+const transitGatewayId = z.string().regex(/^tgw-[0-9a-f]{8,17}$/, { message: "expected a transit gateway ID such as tgw-0123456789abcdef0" });
+
+/** Private DNS a proxy VPC must resolve names with (Route 53 Resolver rules, private hosted zones). */
+const dnsAssociations = (whose: string) =>
+  z
+    .strictObject({
+      resolverRuleIds: z
+        .array(z.string().regex(/^rslvr-rr-[0-9a-z]{1,64}$/, { message: "expected a Route 53 Resolver rule ID such as rslvr-rr-0123456789abcdef0" }))
+        .min(1)
+        .optional()
+        .describe(
+          `Route 53 Resolver forwarding rules (shared with the proxy account through AWS RAM) that resolve ${whose}; each is associated with the proxy VPC. @default none`,
+        ),
+      hostedZoneIds: z
+        .array(z.string().regex(/^Z[0-9A-Z]{1,31}$/, { message: "expected a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ" }))
+        .min(1)
+        .optional()
+        .describe(
+          `Private hosted zones holding ${whose}; each is associated with the proxy VPC (a zone of another account needs its owner's authorization first: help/fleet-file.md). @default none`,
+        ),
+    })
+    .describe(`Private DNS for ${whose}: at least one of resolverRuleIds, hostedZoneIds.`);
+
 const network = z
   .strictObject({
     availabilityZones: z
@@ -137,7 +160,17 @@ const network = z
       .array(cidr)
       .min(1)
       .optional()
-      .describe("CIDRs of acquisition workloads allowed to reach the execute-api endpoint on 443. @default [acquisitionVpcCidr]"),
+      .describe(
+        "CIDRs of acquisition workloads allowed to reach the execute-api endpoint on 443. Required when the environment has inbound services (the endpoint VPC itself holds no callers).",
+      ),
+    callerRouting: z
+      .strictObject({
+        transitGatewayId: transitGatewayId.describe("Transit gateway (shared with the proxy account) that reaches the acquisition's workloads."),
+      })
+      .optional()
+      .describe(
+        "Attach the acquisition endpoint VPC to a transit gateway and route acquisitionCallerCidrs through it. @default none: connect the VPC yourself (outputs caller_vpc_id, caller_route_table_ids); synth warns",
+      ),
   })
   .describe("Network layout of this environment's proxy account.");
 
@@ -233,7 +266,9 @@ const outboundService = z
       .strictObject({
         url: z
           .url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://risk.afterpay.internal" })
-          .describe("Base URL of the acquisition service; request paths are appended."),
+          .describe(
+            "Base URL of the acquisition service; request paths are appended. Must be https:// (every auth kind sends a credential: a SigV4 signature, a header or a client certificate).",
+          ),
         auth: upstreamAuth,
       })
       .describe("The acquisition service the Farcar forwards to."),
@@ -267,14 +302,29 @@ const environment = z
           .array(cidr)
           .min(1)
           .optional()
-          .describe("CIDRs of parent workloads allowed to reach that endpoint on 443. @default [callerVpcCidr]"),
-        upstreamRouting: z
+          .describe("CIDRs of parent workloads allowed to reach that endpoint on 443. Required when the environment has outbound services."),
+        callerRouting: z
           .strictObject({
-            transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, { message: "expected a transit gateway ID such as tgw-0123456789abcdef0" }),
-            cidrs: z.array(cidr).min(1).describe("Acquisition CIDRs routed through the transit gateway; egress Farcars may connect only there."),
+            transitGatewayId: transitGatewayId.describe("Transit gateway (shared with the egress proxy account) that reaches the parent's callers."),
           })
           .optional()
-          .describe("Route from the egress proxy VPC to the acquisition's services. @default none"),
+          .describe(
+            "Attach the egress caller VPC to a transit gateway and route callerCidrs through it. @default none: connect the VPC yourself (outputs caller_vpc_id, caller_route_table_ids); synth warns",
+          ),
+        upstreamRouting: z
+          .strictObject({
+            transitGatewayId: transitGatewayId
+              .optional()
+              .describe("Transit gateway that reaches the acquisition's services. @default none: route cidrs yourself (outputs proxy_vpc_id, proxy_route_table_ids)"),
+            cidrs: z.array(cidr).min(1).describe("Acquisition CIDRs of the upstreams; egress Farcars may connect only there."),
+          })
+          .optional()
+          .describe("Where the acquisition's services are, and the route to them. Required when the environment has outbound services."),
+        upstreamDns: dnsAssociations("the acquisition's upstream names (outbound upstream.url hosts)")
+          .optional()
+          .describe(
+            "Route 53 Resolver rules and/or private hosted zones associated with the egress proxy VPC, so upstream names resolve. @default none (synth warns when upstream hosts are names)",
+          ),
       })
       .optional()
       .describe("Network of the egress proxy account; same availability zones as `network`. @default the layout of `network`"),
@@ -343,11 +393,18 @@ export const fleetSchema = z
         ),
       routing: z
         .strictObject({
-          transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, { message: "expected a transit gateway ID such as tgw-0123456789abcdef0" }),
-          cidrs: z.array(cidr).min(1).describe("Mesh CIDRs routed through the transit gateway; Farcars may connect only there."),
+          transitGatewayId: transitGatewayId
+            .optional()
+            .describe("Transit gateway (shared with the proxy accounts) that reaches the mesh. @default none: route cidrs yourself (outputs proxy_vpc_id, proxy_route_table_ids)"),
+          cidrs: z.array(cidr).min(1).describe("Mesh CIDRs: Farcars may connect only there (and they are routed through the transit gateway)."),
         })
         .optional()
-        .describe("Route from every proxy VPC to the mesh. @default none (Farcars reach only VPC-local addresses)"),
+        .describe("Where the mesh is, and the route to it from every ingress proxy VPC. Required when any environment has inbound services."),
+      dns: dnsAssociations("the mesh service names (mesh.services.*.address hosts)")
+        .optional()
+        .describe(
+          "Route 53 Resolver rules and/or private hosted zones associated with every ingress proxy VPC, so mesh names resolve (Envoy resolves them with the VPC's DNS). @default none (synth warns when mesh addresses are names)",
+        ),
       services: z
         .record(name("a mesh service name"), meshService)
         .describe("Parent mesh services acquisitions may call, by name (the names used in `targets`)."),

@@ -41,7 +41,16 @@ export class EgressStack extends ProxyStack {
         proxyVpcCidr: egress.network.proxyVpcCidr,
         callerVpcCidr: egress.network.callerVpcCidr,
         callerCidrs: egress.network.callerCidrs,
+        callerRouting: egress.network.callerRouting,
         routing: egress.network.upstreamRouting,
+        dns: egress.network.upstreamDns,
+        upstreamHosts: props.environment.outbound.map((s) => new URL(s.upstream.url).hostname.replace(/^\[|\]$/g, "")),
+        fields: {
+          callerCidrs: "egressNetwork.callerCidrs",
+          callerRouting: "egressNetwork.callerRouting",
+          routing: "egressNetwork.upstreamRouting",
+          dns: "egressNetwork.upstreamDns",
+        },
       },
       "caller-network",
     );

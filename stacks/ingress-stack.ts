@@ -41,7 +41,16 @@ export class IngressStack extends ProxyStack {
         proxyVpcCidr: env.network.proxyVpcCidr,
         callerVpcCidr: env.network.acquisitionVpcCidr,
         callerCidrs: env.network.acquisitionCallerCidrs,
+        callerRouting: env.network.callerRouting,
         routing: fleet.mesh.routing,
+        dns: fleet.mesh.dns,
+        upstreamHosts: env.inbound.flatMap((s) => s.targets.map((t) => t.host)),
+        fields: {
+          callerCidrs: "network.acquisitionCallerCidrs",
+          callerRouting: "network.callerRouting",
+          routing: "mesh.routing",
+          dns: "mesh.dns",
+        },
       },
       "acquisition-network",
     );

@@ -3,12 +3,13 @@
  * provider that assumes the access role in the proxy account with the fleet's default tags plus
  * `farcar:acquisition` / `farcar:environment`.
  */
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { isIP } from "node:net";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
-import type { Fleet, FleetEnvironment } from "../config/fleet";
+import type { CallerRouting, DnsAssociations, Fleet, FleetEnvironment, UpstreamRouting } from "../config/fleet";
 import { dnsSuffixOf, limitedName, nlbName, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
@@ -35,8 +36,16 @@ export interface ProxyNetworkLayout {
   readonly proxyVpcCidr: string;
   readonly callerVpcCidr: string;
   readonly callerCidrs: readonly string[];
-  /** Where upstreams are routed (mesh or acquisition); Farcars may connect only there. */
-  readonly routing?: { readonly transitGatewayId: string; readonly cidrs: readonly string[] };
+  /** Where upstreams are (mesh or acquisition), and the route there; Farcars may connect only there. */
+  readonly routing?: UpstreamRouting;
+  /** Route from the caller endpoint VPC to the callers. */
+  readonly callerRouting?: CallerRouting;
+  /** Private DNS associated with the proxy VPC (upstream names). */
+  readonly dns?: DnsAssociations;
+  /** Upstream hosts the Farcars resolve (for the missing-DNS warning). */
+  readonly upstreamHosts: readonly string[];
+  /** The fleet fields this direction's settings live in, for messages. */
+  readonly fields: { readonly callerCidrs: string; readonly callerRouting: string; readonly routing: string; readonly dns: string };
 }
 
 /** Per-Farcar settings that differ between directions; the rest comes from the stack. */
@@ -66,6 +75,8 @@ export abstract class ProxyStack extends TerraformStack {
   public readonly callerEndpoint: AcquisitionEndpoint;
   public readonly cluster: EcsCluster;
   public api?: PrivateRestApi;
+  /** API Gateway's CloudWatch role setting for this account (stages wait for it). */
+  public readonly apiLogging: ApiGatewayLogging;
   private readonly layout: ProxyNetworkLayout;
 
   /**
@@ -99,7 +110,9 @@ export abstract class ProxyStack extends TerraformStack {
       cidr: layout.proxyVpcCidr,
       availabilityZones: layout.availabilityZones,
       meshRouting: layout.routing,
+      dns: layout.dns,
       accountId: this.accountId,
+      partition: this.partition,
     });
     this.callerEndpoint = new AcquisitionEndpoint(this, callerNetworkId, {
       namePrefix: this.prefix,
@@ -107,14 +120,66 @@ export abstract class ProxyStack extends TerraformStack {
       cidr: layout.callerVpcCidr,
       availabilityZones: layout.availabilityZones,
       callerCidrs: layout.callerCidrs,
+      callerRouting: layout.callerRouting,
       vpcName: kind === "ingress" ? "acquisition" : "callers",
     });
+    this.networkOutputs();
+    this.warnOnMissingConnectivity(name);
     this.cluster = new EcsCluster(this, "cluster", { name: this.prefix, setting: [{ name: "containerInsights", value: "enhanced" }] });
-    new ApiGatewayLogging(this, "api-logging", {
+    this.apiLogging = new ApiGatewayLogging(this, "api-logging", {
       partition: this.partition,
       accountId: this.accountId,
       roleName: limitedName([this.prefix, "apigw-logs"], 64),
     });
+  }
+
+  /**
+   * What the network owners on both sides need to connect these VPCs (peering or transit gateway
+   * routes, Route 53 zone authorizations): the VPC and route table IDs.
+   */
+  private networkOutputs(): void {
+    const callers = this.kind === "ingress" ? "acquisition services" : "parent callers";
+    new TerraformOutput(this, "caller_vpc_id", {
+      description: `VPC of the execute-api endpoint ${callers} use: connect it to their network (transit gateway or peering)`,
+      value: this.callerEndpoint.vpc.id,
+    });
+    new TerraformOutput(this, "caller_route_table_ids", {
+      description: `Route tables of the execute-api endpoint subnets: routes back to the ${callers} go here`,
+      value: [this.callerEndpoint.routeTable.id],
+    });
+    new TerraformOutput(this, "proxy_vpc_id", {
+      description: "VPC of the Farcars: the VPC to authorize for cross-account private hosted zones, and to route to the upstreams",
+      value: this.proxyVpc.vpc.id,
+    });
+    new TerraformOutput(this, "proxy_route_table_ids", {
+      description: "Route tables of the Farcar subnets: routes to the upstream CIDRs go here when no transit gateway is configured",
+      value: [this.proxyVpc.routeTable.id],
+    });
+  }
+
+  /**
+   * One-line synth warnings (not failures) for what Farcar cannot check but a working deployment
+   * needs: a way from the callers to the endpoint VPC, and DNS for upstream names.
+   */
+  private warnOnMissingConnectivity(stack: string): void {
+    const layout = this.layout;
+    const hasServices = (this.kind === "ingress" ? this.env.inbound : this.env.outbound).length > 0;
+    if (!hasServices) return;
+    const warn = (message: string) => Annotations.of(this).addWarning(`${stack}: ${message}`);
+    if (!layout.callerRouting) {
+      warn(
+        `the execute-api endpoint VPC (${layout.callerVpcCidr}) has no route to ${layout.fields.callerCidrs} (${layout.callerCidrs.join(", ")}): ` +
+          `set ${layout.fields.callerRouting}.transitGatewayId, or connect it yourself (outputs caller_vpc_id, caller_route_table_ids)`,
+      );
+    }
+    const names = [...new Set(layout.upstreamHosts.filter((h) => isIP(h) === 0))].sort();
+    const dns = layout.dns;
+    if (names.length && !(dns && (dns.resolverRuleIds.length || dns.hostedZoneIds.length))) {
+      warn(
+        `${names.join(", ")} ${names.length > 1 ? "are DNS names" : "is a DNS name"} and ${layout.fields.dns} is not set: ` +
+          `the proxy VPC resolves only public names (and zones associated outside Farcar); set ${layout.fields.dns}.resolverRuleIds or .hostedZoneIds (help/fleet-file.md)`,
+      );
+    }
   }
 
   /** Fail synth, with the fix, when the API's resource policy would exceed API Gateway's quota. */
@@ -132,7 +197,15 @@ export abstract class ProxyStack extends TerraformStack {
   protected farcarService(service: string, spec: FarcarSpec): FarcarService {
     const { acquisition, environment } = this.env;
     const knobs = this.knobs.values;
-    const cidrs = this.layout.routing?.cidrs ?? ["0.0.0.0/0"];
+    // Farcars may connect only to the upstream CIDRs, never anywhere: the fleet file must say where
+    // the upstreams are (config/checks.ts requires it; FC-SG-OPEN-EGRESS guards the result).
+    const cidrs = this.layout.routing?.cidrs;
+    if (!cidrs?.length) {
+      throw new SynthError(
+        `${this.env.acquisition}/${this.env.environment} ${this.kind}: ${this.layout.fields.routing} is not set, so Farcars would have no upstream to connect to. ` +
+          `Fix: add ${this.layout.fields.routing}: { transitGatewayId: tgw-…, cidrs: [<upstream CIDRs>] }`,
+      );
+    }
     return new FarcarService(this, `farcar-${service}`, {
       name: limitedName(["farcar", acquisition, environment, this.kind === "ingress" ? "in" : "out", service], 48),
       nlbName: nlbName(this.kind, acquisition, environment, service),
@@ -174,6 +247,7 @@ export abstract class ProxyStack extends TerraformStack {
       stageName: stage,
       vpcEndpointId,
       logRetentionDays: this.knobs.values.logRetentionDays,
+      accountLogging: this.apiLogging.account,
       routes,
       policy: (executionArn) => privateApiResourcePolicy({ executionArn, stage, proxyAccountId: this.accountId, vpcEndpointId, services }),
     });

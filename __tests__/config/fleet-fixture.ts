@@ -8,6 +8,7 @@ organization:
 mesh:
   trustDomain: block.example
   trustBundle: mesh/ca-bundle.pem
+  routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }
   services:
     payments: { spiffeId: spiffe://block.example/payments, address: payments.mesh.internal:8443 }
     ledger: { spiffeId: spiffe://block.example/ledger, address: ledger.mesh.internal:8443 }
@@ -20,6 +21,7 @@ acquisitions:
           availabilityZones: [us-east-1a, us-east-1b]
           proxyVpcCidr: 10.64.0.0/20
           acquisitionVpcCidr: 10.65.0.0/22
+          acquisitionCallerCidrs: [10.200.0.0/16]
         inbound:
           checkout:
             roleArns: [arn:aws:iam::333333333333:role/checkout-staging]

@@ -120,6 +120,7 @@ acquisitions:
     const env = cloud.environments[0];
     const withEgress = load(
       '        egressProxyAccount: { id: "444444444444" }\n' +
+        "        egressNetwork: { callerCidrs: [10.10.0.0/16], upstreamRouting: { cidrs: [10.96.0.0/16] } }\n" +
         "        outbound:\n          risk: { callerRoleArns: [arn:aws:iam::111111111111:role/fraud], upstream: { url: https://risk.example, auth: { header: { name: x-api-key } } } }\n",
     ).environments[0];
     const ENV = "acquisitions.*.environments.*";

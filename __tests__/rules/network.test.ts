@@ -1,5 +1,6 @@
 /**
- * Network rules: FC-SG-OPEN-INGRESS, FC-VPC-NO-PUBLIC, FC-NLB-SECURITY-GROUPS.
+ * Network rules: FC-SG-OPEN-INGRESS, FC-SG-OPEN-EGRESS, FC-VPC-NO-PUBLIC, FC-NLB-SECURITY-GROUPS,
+ * FC-VPCE-S3-PERIMETER.
  */
 import type { TerraformStack } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
@@ -13,9 +14,17 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ec2NoOpenIngress, isAnywhere } from "../../modules/rules/ec2-no-open-ingress";
+import { ec2NoOpenEgress } from "../../modules/rules/ec2-no-open-egress";
 import { nlbSecurityGroups } from "../../modules/rules/nlb-security-groups";
 import { vpcNoPublicAccess } from "../../modules/rules/vpc-no-public-access";
-import { compliant, evaluate, nonCompliant, notApplicable } from "./support";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
+import { renderPolicy } from "../../modules/iam/policy-document";
+import { executeApiEndpointPolicy } from "../../modules/network/acquisition-endpoint";
+import { s3GatewayEndpointPolicy, thisAccountOnlyEndpointPolicy } from "../../modules/network/proxy-vpc";
+import { iamNoWildcardPrincipal } from "../../modules/rules/iam-no-wildcard-principal";
+import { vpceS3Perimeter } from "../../modules/rules/vpce-s3-perimeter";
+import { compliant, evaluate, json, nonCompliant, notApplicable } from "./support";
 
 describe("FC-SG-OPEN-INGRESS", () => {
   const ingressRule = (cidr: { cidrIpv4?: string; cidrIpv6?: string }) => (stack: TerraformStack) =>
@@ -185,5 +194,100 @@ describe("FC-NLB-SECURITY-GROUPS", () => {
     expect(evaluate(nlbSecurityGroups, (stack) => new Lb(stack, "alb", { loadBalancerType: "application", internal: true }))).toEqual(
       notApplicable
     );
+  });
+});
+
+describe("FC-VPCE-S3-PERIMETER", () => {
+  const ACCOUNT = "222222222222";
+  const LAYERS = "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*";
+  const s3Endpoint = (policy?: string, serviceName = "com.amazonaws.us-east-1.s3") => (stack: TerraformStack) =>
+    new VpcEndpoint(stack, "s3", { vpcId: "vpc-1", serviceName, vpcEndpointType: "Gateway", routeTableIds: ["rtb-1"], policy });
+  /** The generated policy with one more statement. */
+  const withExtra = (statement: object) =>
+    json({ ...s3GatewayEndpointPolicy(ACCOUNT, "aws", "us-east-1"), Statement: [...s3GatewayEndpointPolicy(ACCOUNT, "aws", "us-east-1").Statement, statement] });
+
+  test("passes the generated S3 endpoint policy: this account, plus GetObject on the region's ECR layer bucket", () => {
+    const policy = renderPolicy(s3GatewayEndpointPolicy(ACCOUNT, "aws", "us-east-1"));
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(policy))).toEqual(compliant);
+    // ... and FC-IAM-WILDCARD-PRINCIPAL, which accepts account-limited endpoint statements, still holds for it.
+    expect(evaluate(iamNoWildcardPrincipal, s3Endpoint(policy))).toEqual(compliant);
+    expect(JSON.parse(policy).Statement).toContainEqual({ Sid: "EcrImageLayers", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: LAYERS });
+  });
+
+  test("passes the GovCloud layer bucket ARN for a GovCloud endpoint", () => {
+    const policy = renderPolicy(s3GatewayEndpointPolicy(ACCOUNT, "aws-us-gov", "us-gov-west-1"));
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(policy, "com.amazonaws.us-gov-west-1.s3"))).toEqual(compliant);
+  });
+
+  test("passes the stricter account-only policy; fails an S3 endpoint without a policy (the default allows everything)", () => {
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(renderPolicy(thisAccountOnlyEndpointPolicy(ACCOUNT))))).toEqual(compliant);
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(undefined))).toEqual(
+      nonCompliant("policy is unset: the default endpoint policy allows every principal on every bucket"),
+    );
+  });
+
+  test("accepts exactly the ECR exception: another bucket, another region's layer bucket or another action fails", () => {
+    const reason = (sid: string, action: string, resource: string) =>
+      nonCompliant(
+        `policy statement "${sid}" allows ${JSON.stringify([action])} on ${JSON.stringify([resource])} without limiting principals to named accounts, ` +
+          "and it is not the ECR layer exception (s3:GetObject on arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*)",
+      );
+    const extra = (Sid: string, Action: string, Resource: string) => withExtra({ Sid, Effect: "Allow", Principal: "*", Action, Resource });
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(extra("Other", "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/*")))).toEqual(
+      reason("Other", "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/*"),
+    );
+    // FC-IAM-WILDCARD-PRINCIPAL alone would have let that one through (a named bucket looks specific).
+    expect(evaluate(iamNoWildcardPrincipal, s3Endpoint(extra("Other", "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/*")))).toEqual(compliant);
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(extra("Write", "s3:PutObject", LAYERS)))).toEqual(reason("Write", "s3:PutObject", LAYERS));
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(extra("All", "s3:*", LAYERS)))).toEqual(reason("All", "s3:*", LAYERS));
+    const west = "arn:aws:s3:::prod-us-west-2-starport-layer-bucket/*";
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(extra("West", "s3:GetObject", west)))).toEqual(reason("West", "s3:GetObject", west));
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(extra("AnyRegion", "s3:GetObject", "arn:aws:s3:::prod-*-starport-layer-bucket/*")))).toMatchObject({
+      compliance: "non-compliant",
+    });
+  });
+
+  test("holds a separate aws_vpc_endpoint_policy that grants S3 actions to the same form; ignores execute-api endpoint policies", () => {
+    const policyResource = (policy: string) => (stack: TerraformStack) => new VpcEndpointPolicy(stack, "p", { vpcEndpointId: "vpce-1", policy });
+    expect(
+      evaluate(vpceS3Perimeter, policyResource(json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*" }] }))),
+    ).toMatchObject({ compliance: "non-compliant" });
+    expect(evaluate(vpceS3Perimeter, policyResource(renderPolicy(s3GatewayEndpointPolicy(ACCOUNT, "aws", "us-east-1"))))).toEqual(compliant);
+    expect(evaluate(vpceS3Perimeter, policyResource(renderPolicy(executeApiEndpointPolicy("arn:aws:execute-api:us-east-1:222222222222:abc"))))).toEqual(
+      notApplicable,
+    );
+  });
+
+  test("does not apply to interface endpoints of other services", () => {
+    expect(evaluate(vpceS3Perimeter, s3Endpoint(undefined, "com.amazonaws.us-east-1.ecr.dkr"))).toEqual(notApplicable);
+  });
+});
+
+describe("FC-SG-OPEN-EGRESS", () => {
+  const egressRule = (cidr: { cidrIpv4?: string; cidrIpv6?: string; prefixListId?: string }) => (stack: TerraformStack) =>
+    new VpcSecurityGroupEgressRule(stack, "rule", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 8443, toPort: 8443, ...cidr });
+
+  test("passes egress to an upstream CIDR and to a prefix list", () => {
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv4: "10.0.0.0/12" }))).toEqual(compliant);
+    expect(evaluate(ec2NoOpenEgress, egressRule({ prefixListId: "pl-63a5400a" }))).toEqual(compliant);
+  });
+
+  test("fails egress to 0.0.0.0/0 or ::/0 (the old fallback when no upstream routing was set)", () => {
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv4: "0.0.0.0/0" }))).toEqual(nonCompliant("egress rule to 0.0.0.0/0"));
+    expect(evaluate(ec2NoOpenEgress, egressRule({ cidrIpv6: "::/0" }))).toEqual(nonCompliant("egress rule to ::/0"));
+  });
+
+  test("fails inline egress of an aws_security_group and an aws_security_group_rule of type egress, not ingress", () => {
+    expect(
+      evaluate(
+        ec2NoOpenEgress,
+        (stack) =>
+          new SecurityGroup(stack, "sg", { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }),
+      ),
+    ).toEqual(nonCompliant("egress[0] to 0.0.0.0/0"));
+    const rule = (type: string) => (stack: TerraformStack) =>
+      new SecurityGroupRule(stack, "r", { type, securityGroupId: "sg-1", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] });
+    expect(evaluate(ec2NoOpenEgress, rule("egress"))).toEqual(nonCompliant("egress rule to 0.0.0.0/0"));
+    expect(evaluate(ec2NoOpenEgress, rule("ingress"))).toEqual(notApplicable);
   });
 });

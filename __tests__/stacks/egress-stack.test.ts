@@ -4,7 +4,10 @@
  */
 import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
 import { TARGET_HEADER } from "../../envoy/bootstrap";
-import { synthFleetFile } from "../support/synth";
+import { readFileSync } from "node:fs";
+import { AnnotationMetadataEntryType } from "cdktf";
+import { parseFleet } from "../../config/load";
+import { EXAMPLE_FLEET, synthFleet, synthFleetFile } from "../support/synth";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const example = synthFleetFile();
@@ -100,5 +103,41 @@ describe("egress stacks", () => {
     const tf = example.json("afterpay-production-egress");
     const rules = Object.values(all(tf, "aws_vpc_security_group_egress_rule")).filter((r) => String(r.description).startsWith("Upstream"));
     expect(rules.map((r) => r.from_port).sort()).toEqual([443, 8443]);
+    // ... and only in the acquisition's upstream CIDRs (egressNetwork.upstreamRouting), never 0.0.0.0/0.
+    expect(new Set(rules.map((r) => r.cidr_ipv4))).toEqual(new Set(["10.201.0.0/16"]));
+    for (const r of Object.values(all(tf, "aws_vpc_security_group_egress_rule"))) expect(r.cidr_ipv4).not.toBe("0.0.0.0/0");
+  });
+
+  test("the egress proxy VPC resolves upstream names with egressNetwork.upstreamDns and routes to the upstreams", () => {
+    const afterpay = example.json("afterpay-production-egress");
+    const [, vpc] = one(afterpay, "aws_vpc", "proxy-network");
+    expect(vpc.cidr_block).toBe("10.64.16.0/20");
+    const [vpcId] = one(afterpay, "aws_vpc", "proxy-network");
+    expect(Object.values(all(afterpay, "aws_route53_zone_association"))).toEqual([
+      expect.objectContaining({ zone_id: "Z0A1B2C3D4E5F6AFTERPAY", vpc_id: `\${aws_vpc.${vpcId}.id}`, vpc_region: "us-east-1" }),
+    ]);
+    const tidal = example.json("tidal-production-egress");
+    expect(Object.values(all(tidal, "aws_route53_resolver_rule_association")).map((a) => a.resolver_rule_id)).toEqual(["rslvr-rr-0c1d2e3f4a5b69788"]);
+    const routes = Object.values(all(afterpay, "aws_route")).map((r) => [r.destination_cidr_block, r.transit_gateway_id]).sort();
+    expect(routes).toEqual([
+      ["10.1.0.0/16", "tgw-0a1b2c3d4e5f60718"], // back to the parent callers, from the caller VPC
+      ["10.201.0.0/16", "tgw-0f1e2d3c4b5a69788"], // to the acquisition's upstreams, from the egress proxy VPC
+    ]);
+    expect(afterpay.output.caller_vpc_id.value).toMatch(/^\$\{aws_vpc\.caller-network_vpc_[A-F0-9]+\.id\}$/);
+  });
+
+  test("warns when an upstream host is a DNS name and egressNetwork.upstreamDns is not set", () => {
+    const text = readFileSync(EXAMPLE_FLEET, "utf8").replace(/\n {10}upstreamDns: \{ resolverRuleIds: \[rslvr-rr-0c1d2e3f4a5b69788\] \}[^\n]*/, "");
+    const synth = synthFleet(parseFleet(text, EXAMPLE_FLEET));
+    const stack = synth.stacks.egress.find((s) => s.node.id === "tidal-production-egress")!;
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toEqual([
+      "tidal-production-egress: catalog.tidal.internal is a DNS name and egressNetwork.upstreamDns is not set: the proxy VPC resolves only public " +
+        "names (and zones associated outside Farcar); set egressNetwork.upstreamDns.resolverRuleIds or .hostedZoneIds (help/fleet-file.md)",
+    ]);
+    // The example itself, fully configured, synthesizes without a warning.
+    for (const s of [...example.stacks.ingress, ...example.stacks.egress]) {
+      expect(s.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN)).toEqual([]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The inbound path of one environment: private API → VPC link → NLB → Fargate Farcar.
  */
-import { Testing } from "cdktf";
+import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
@@ -123,6 +123,34 @@ describe("private REST API", () => {
     expect(settings).toMatchObject({ metrics_enabled: true, throttling_rate_limit: 500, throttling_burst_limit: 1000 });
     expect(resources("aws_api_gateway_account")).not.toEqual({});
   });
+
+  test.each([STACK, "afterpay-production-egress"])(
+    "%s: stage and method settings wait for the account's CloudWatch role and the pre-created execution log group",
+    (stack) => {
+      const json = example.json(stack);
+      const of = (type: string): [string, Json][] => Object.entries(json.resource[type] ?? {});
+      const [[accountId, account]] = of("aws_api_gateway_account");
+      const [[attachmentId]] = of("aws_iam_role_policy_attachment").filter(([id]) => id.startsWith("api-logging"));
+      // The account setting is made once its role may write logs (API Gateway checks the role).
+      expect(account.depends_on).toEqual([`aws_iam_role_policy_attachment.${attachmentId}`]);
+      const [[apiId]] = of("aws_api_gateway_rest_api");
+      const stageName = stack.split("-")[1];
+      const groups = of("aws_cloudwatch_log_group").filter(([, g]) => String(g.name).startsWith("API-Gateway-Execution-Logs_"));
+      expect(groups).toHaveLength(1);
+      const [[groupId, group]] = groups;
+      expect(group.name).toBe(`API-Gateway-Execution-Logs_\${aws_api_gateway_rest_api.${apiId}.id}/${stageName}`);
+      expect(group.retention_in_days).toBe("${var.log_retention_days}");
+      const [[, stage]] = of("aws_api_gateway_stage");
+      const [[, settings]] = of("aws_api_gateway_method_settings");
+      for (const r of [stage, settings]) {
+        expect(r.depends_on).toEqual(
+          expect.arrayContaining([`aws_api_gateway_account.${accountId}`, `aws_cloudwatch_log_group.${groupId}`]),
+        );
+      }
+      // Logging is what needs the role: the method settings turn execution logs on.
+      expect(settings.settings.logging_level).toBe("ERROR");
+    },
+  );
 });
 
 describe("methods", () => {
@@ -149,26 +177,84 @@ describe("network", () => {
   test("has the interface endpoints a Farcar needs, the S3 gateway endpoint and the route to the mesh", () => {
     const services = Object.values(resources("aws_vpc_endpoint")).map((e) => e.service_name.replace("com.amazonaws.us-east-1.", ""));
     expect(services.sort()).toEqual(["acm-pca", "ecr.api", "ecr.dkr", "execute-api", "logs", "s3", "secretsmanager", "sts"]);
-    expect(Object.values(resources("aws_route")).map((r) => [r.destination_cidr_block, r.transit_gateway_id])).toEqual([
-      ["10.0.0.0/12", "tgw-0a1b2c3d4e5f60718"],
+    const routes = Object.entries(resources("aws_route")).map(([id, r]) => [id.split("_")[0], r.destination_cidr_block, r.transit_gateway_id]);
+    expect(routes.sort()).toEqual([
+      // back to the acquisition's callers, from the execute-api endpoint VPC
+      ["acquisition-network", "10.201.0.0/16", "tgw-0f1e2d3c4b5a69788"],
+      // to the mesh, from the proxy VPC
+      ["proxy-network", "10.0.0.0/12", "tgw-0a1b2c3d4e5f60718"],
     ]);
+  });
+
+  test("the endpoint VPC is attached to the callers' transit gateway and routes their CIDRs there, from its own route table", () => {
+    const attachments = Object.entries(resources("aws_ec2_transit_gateway_vpc_attachment"));
+    const caller = attachments.filter(([id]) => id.startsWith("acquisition-network"));
+    expect(caller).toHaveLength(1);
+    expect(caller[0][1]).toMatchObject({ transit_gateway_id: "tgw-0f1e2d3c4b5a69788", vpc_id: ref("aws_vpc", "acquisition-network", "id") });
+    const table = ref("aws_route_table", "acquisition-network", "id");
+    const associations = Object.entries(resources("aws_route_table_association")).filter(([id]) => id.startsWith("acquisition-network"));
+    expect(associations).toHaveLength(env.network.availabilityZones.length);
+    for (const [, a] of associations) expect(a.route_table_id).toBe(table);
+    const route = Object.entries(resources("aws_route")).find(([id]) => id.startsWith("acquisition-network"))![1];
+    expect(route.route_table_id).toBe(table);
+    expect(route.depends_on).toEqual([`aws_ec2_transit_gateway_vpc_attachment.${caller[0][0]}`]);
+  });
+
+  test("outputs the caller and proxy VPC and route table IDs (what the network owners connect)", () => {
+    expect(tf.output.caller_vpc_id.value).toBe(ref("aws_vpc", "acquisition-network", "id"));
+    expect(tf.output.caller_route_table_ids.value).toEqual([ref("aws_route_table", "acquisition-network", "id")]);
+    expect(tf.output.proxy_vpc_id.value).toBe(ref("aws_vpc", "proxy-network", "id"));
+    expect(tf.output.proxy_route_table_ids.value).toEqual([ref("aws_route_table", "proxy-network", "id")]);
+    for (const name of ["caller_vpc_id", "caller_route_table_ids", "proxy_vpc_id", "proxy_route_table_ids"]) {
+      expect(tf.output[name].description.length).toBeGreaterThan(20);
+    }
+  });
+
+  test("associates the mesh's private DNS (mesh.dns) with the proxy VPC", () => {
+    expect(Object.values(resources("aws_route53_resolver_rule_association"))).toEqual([
+      expect.objectContaining({ resolver_rule_id: "rslvr-rr-0a1b2c3d4e5f60718", vpc_id: ref("aws_vpc", "proxy-network", "id") }),
+    ]);
+    expect(resources("aws_route53_zone_association")).toEqual({});
+  });
+
+  test("Farcars may connect only to the mesh CIDRs, on the target ports (never 0.0.0.0/0)", () => {
+    const upstream = Object.values(resources("aws_vpc_security_group_egress_rule")).filter((r) => String(r.description).startsWith("Upstream"));
+    expect(upstream.length).toBeGreaterThan(0);
+    for (const r of upstream) expect([r.cidr_ipv4, r.from_port]).toEqual(["10.0.0.0/12", 8443]);
+    for (const r of Object.values(resources("aws_vpc_security_group_egress_rule"))) expect(r.cidr_ipv4).not.toBe("0.0.0.0/0");
   });
 
   test("the proxy VPC's endpoints carry only this account's principals (no exfiltration with foreign credentials)", () => {
     const endpoints = Object.values(resources("aws_vpc_endpoint")).filter((e) => !e.service_name.endsWith("execute-api"));
     expect(endpoints).toHaveLength(7);
-    for (const e of endpoints) {
-      expect(JSON.parse(e.policy).Statement).toEqual([
-        {
-          Sid: "OnlyThisAccountsPrincipals",
-          Effect: "Allow",
-          Principal: "*",
-          Action: "*",
-          Resource: "*",
-          Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
-        },
-      ]);
+    const thisAccount = {
+      Sid: "OnlyThisAccountsPrincipals",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "*",
+      Resource: "*",
+      Condition: { StringEquals: { "aws:PrincipalAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
+    };
+    for (const e of endpoints.filter((e) => !e.service_name.endsWith(".s3"))) {
+      expect(JSON.parse(e.policy).Statement).toEqual([thisAccount]);
     }
+  });
+
+  test("the S3 gateway endpoint also lets ECR image layers through: GetObject on the region's layer bucket, nothing more", () => {
+    // ECR serves layers from an AWS-owned bucket with URLs presigned by an AWS account: without
+    // this statement Fargate fails every pull with CannotPullContainerError.
+    const s3 = Object.values(resources("aws_vpc_endpoint")).filter((e) => e.service_name === "com.amazonaws.us-east-1.s3");
+    expect(s3).toHaveLength(1);
+    const statements = JSON.parse(s3[0].policy).Statement;
+    expect(statements).toHaveLength(2);
+    expect(statements[0].Sid).toBe("OnlyThisAccountsPrincipals");
+    expect(statements[1]).toEqual({
+      Sid: "EcrImageLayers",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+    });
   });
 
   test("the execute-api endpoint has private DNS and admits 443 only from the acquisition CIDRs", () => {
@@ -193,6 +279,64 @@ describe("network", () => {
     }
     expect(tf.resource.aws_security_group_rule).toBeUndefined();
     for (const sg of Object.values(resources("aws_security_group"))) expect(sg.ingress).toBeUndefined();
+  });
+});
+
+describe("connectivity settings (mesh.routing, mesh.dns, network.callerRouting)", () => {
+  const synthBase = (...edits: [string, string][]) => {
+    const synth = synthFleet(fleetFromYaml(edits.length ? fleetWith(...edits) : BASE_FLEET));
+    const stack = synth.stacks.ingress[0];
+    return {
+      json: synth.json("afterpay-staging-ingress"),
+      warnings: stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data)),
+    };
+  };
+  const base = synthBase();
+
+  test("warns, in one line each, when the endpoint VPC has no route to the callers and mesh names have no DNS", () => {
+    expect(base.warnings).toEqual([
+      "afterpay-staging-ingress: the execute-api endpoint VPC (10.65.0.0/22) has no route to network.acquisitionCallerCidrs (10.200.0.0/16): " +
+        "set network.callerRouting.transitGatewayId, or connect it yourself (outputs caller_vpc_id, caller_route_table_ids)",
+      "afterpay-staging-ingress: ledger.mesh.internal, payments.mesh.internal are DNS names and mesh.dns is not set: the proxy VPC resolves only " +
+        "public names (and zones associated outside Farcar); set mesh.dns.resolverRuleIds or .hostedZoneIds (help/fleet-file.md)",
+    ]);
+    for (const w of base.warnings) expect(w).not.toContain("\n");
+    // Without callerRouting there is no attachment or route in the endpoint VPC, but its route table is there (and output).
+    expect(Object.keys(base.json.resource.aws_ec2_transit_gateway_vpc_attachment).every((id) => id.startsWith("proxy-network"))).toBe(true);
+    expect(base.json.output.caller_route_table_ids.value).toHaveLength(1);
+  });
+
+  test("no warning when the callers are routed and the mesh names have DNS (or are IP addresses)", () => {
+    const configured = synthBase(
+      ["acquisitionCallerCidrs: [10.200.0.0/16]", "acquisitionCallerCidrs: [10.200.0.0/16]\n          callerRouting: { transitGatewayId: tgw-0f1e2d3c4b5a69788 }"],
+      ["  services:", "  dns: { hostedZoneIds: [Z0123456789MESH] }\n  services:"],
+    );
+    expect(configured.warnings).toEqual([]);
+    const ips = synthBase(
+      ["acquisitionCallerCidrs: [10.200.0.0/16]", "acquisitionCallerCidrs: [10.200.0.0/16]\n          callerRouting: { transitGatewayId: tgw-0f1e2d3c4b5a69788 }"],
+      ["payments.mesh.internal:8443", "10.1.2.3:8443"],
+      ["ledger.mesh.internal:8443", "10.1.2.4:8443"],
+    );
+    expect(ips.warnings).toEqual([]);
+  });
+
+  test("a private hosted zone is associated with the proxy VPC in the fleet region", () => {
+    const { json } = synthBase(["  services:", "  dns: { hostedZoneIds: [Z0123456789MESH, Z0123456789OTHER] }\n  services:"]);
+    const zones = Object.values<Json>(json.resource.aws_route53_zone_association);
+    expect(zones.map((z) => [z.zone_id, z.vpc_region])).toEqual([
+      ["Z0123456789MESH", "us-east-1"],
+      ["Z0123456789OTHER", "us-east-1"],
+    ]);
+    for (const z of zones) expect(z.vpc_id).toMatch(/^\$\{aws_vpc\.proxy-network_vpc_[A-F0-9]+\.id\}$/);
+  });
+
+  test("routing without a transit gateway: no attachment and no route, Farcars still limited to the mesh CIDRs", () => {
+    const { json } = synthBase(["routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }", "routing: { cidrs: [10.0.0.0/12] }"]);
+    expect(json.resource.aws_ec2_transit_gateway_vpc_attachment).toBeUndefined();
+    expect(json.resource.aws_route).toBeUndefined();
+    const upstream = Object.values<Json>(json.resource.aws_vpc_security_group_egress_rule).filter((r) => String(r.description).startsWith("Upstream"));
+    expect(upstream.map((r) => r.cidr_ipv4)).toEqual(expect.arrayContaining(["10.0.0.0/12"]));
+    expect(upstream.every((r) => r.cidr_ipv4 === "10.0.0.0/12")).toBe(true);
   });
 });
 

@@ -273,6 +273,7 @@ describe("egress stacks are covered as soon as they exist", () => {
       "        inbound:",
       [
         '        egressProxyAccount: { id: "444444444444" }',
+        "        egressNetwork: { callerCidrs: [10.1.0.0/16], upstreamRouting: { cidrs: [10.200.0.0/16] } }",
         "        outbound:",
         "          risk-scores:",
         "            callerRoleArns: [arn:aws:iam::111111111111:role/fraud-engine]",

@@ -1,9 +1,15 @@
 /**
  * The per-acquisition VPC (inside the parent org, in the proxy account) hosting the `execute-api`
  * interface endpoint through which acquisition services reach the private API. Nothing else runs
- * in this VPC; its endpoint admits HTTPS only from the acquisition CIDRs in the fleet file.
+ * in this VPC; its endpoint admits HTTPS only from the acquisition CIDRs in the fleet file, which
+ * reach it through a transit gateway attachment (`callerRouting`) or a connection made outside
+ * Farcar (routes in `routeTable`).
  */
 import { Construct } from "constructs";
+import { Ec2TransitGatewayVpcAttachment } from "@cdktf/provider-aws/lib/ec2-transit-gateway-vpc-attachment";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
@@ -20,6 +26,13 @@ export interface AcquisitionEndpointProps {
   readonly availabilityZones: readonly string[];
   /** CIDRs of the caller workloads allowed to reach the endpoint on 443. */
   readonly callerCidrs: readonly string[];
+  /**
+   * Route to the callers through a transit gateway (shared with this account): the VPC is attached
+   * and every `callerCidrs` block is routed through it, so responses find their way back.
+   * @default - no attachment: the VPC is connected to the callers outside Farcar (peering…), with
+   *   routes in `routeTable`
+   */
+  readonly callerRouting?: { readonly transitGatewayId: string };
   /**
    * `Name` tag suffix of the VPC.
    * @default "acquisition" (the ingress direction: acquisition services are the callers)
@@ -46,6 +59,9 @@ export class AcquisitionEndpoint extends Construct {
   public readonly subnets: Subnet[];
   public readonly securityGroup: SecurityGroup;
   public readonly endpoint: VpcEndpoint;
+  /** Route table of the endpoint subnets (routes back to the callers go here). */
+  public readonly routeTable: RouteTable;
+  public readonly transitGatewayAttachment?: Ec2TransitGatewayVpcAttachment;
 
   constructor(scope: Construct, id: string, props: AcquisitionEndpointProps) {
     super(scope, id);
@@ -57,6 +73,28 @@ export class AcquisitionEndpoint extends Construct {
       cidr: props.cidr,
       availabilityZones: props.availabilityZones,
     }));
+    this.routeTable = new RouteTable(this, "endpoint-routes", { vpcId: this.vpc.id, tags: name("endpoint") });
+    this.subnets.forEach((subnet, i) => {
+      new RouteTableAssociation(this, `endpoint-${props.availabilityZones[i]}-routes`, { subnetId: subnet.id, routeTableId: this.routeTable.id });
+    });
+    if (props.callerRouting) {
+      const transitGatewayId = props.callerRouting.transitGatewayId;
+      this.transitGatewayAttachment = new Ec2TransitGatewayVpcAttachment(this, "caller-attachment", {
+        transitGatewayId,
+        vpcId: this.vpc.id,
+        subnetIds: this.subnets.map((s) => s.id),
+        dnsSupport: "enable",
+        tags: name("callers"),
+      });
+      for (const cidr of props.callerCidrs) {
+        new Route(this, `caller-route-${cidr.replace(/[./]/g, "-")}`, {
+          routeTableId: this.routeTable.id,
+          destinationCidrBlock: cidr,
+          transitGatewayId,
+          dependsOn: [this.transitGatewayAttachment],
+        });
+      }
+    }
     this.securityGroup = new SecurityGroup(this, "execute-api", {
       name: `${props.namePrefix}-execute-api`,
       description: "execute-api endpoint: HTTPS from the callers' workload CIDRs only",

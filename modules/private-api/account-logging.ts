@@ -1,6 +1,9 @@
 /**
  * API Gateway's account-level CloudWatch role (per account and region). Stage access logs and
  * execution logs need it; the proxy account belongs to Farcar, so the stack owns this setting.
+ * A stage with access logging, and method settings with a logging level, are refused until the
+ * account has the role ("CloudWatch Logs role ARN must be set in account settings to enable
+ * logging"): PrivateRestApi makes both depend on `account` (its `accountLogging` prop).
  */
 import { Construct } from "constructs";
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
@@ -33,10 +36,12 @@ export class ApiGatewayLogging extends Construct {
         }),
       ),
     });
-    new IamRolePolicyAttachment(this, "push-to-logs", {
+    const pushToLogs = new IamRolePolicyAttachment(this, "push-to-logs", {
       role: this.role.name,
       policyArn: `arn:${props.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
     });
-    this.account = new ApiGatewayAccount(this, "settings", { cloudwatchRoleArn: this.role.arn });
+    // API Gateway checks the role when the setting is made ("The role ARN does not have required
+    // permissions set to API Gateway"): set it once the role can write logs.
+    this.account = new ApiGatewayAccount(this, "settings", { cloudwatchRoleArn: this.role.arn, dependsOn: [pushToLogs] });
   }
 }

@@ -7,7 +7,7 @@
  * in the caller's part). Targets X may not call have no resource at all.
  */
 import { createHash } from "node:crypto";
-import { Fn } from "cdktf";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayIntegration } from "@cdktf/provider-aws/lib/api-gateway-integration";
@@ -46,6 +46,14 @@ export interface PrivateRestApiProps {
   readonly policy: (executionArn: string) => PolicyDocument;
   readonly logRetentionDays: number;
   /**
+   * The account's API Gateway CloudWatch role setting (`aws_api_gateway_account`,
+   * modules/private-api/account-logging.ts). The stage (access logs) and the method settings
+   * (execution logs) are created after it: API Gateway refuses logging settings while the account
+   * has no CloudWatch role, and nothing else orders them on a first apply.
+   * @default - no dependency (the role is managed outside this construct and already set)
+   */
+  readonly accountLogging?: ITerraformDependable;
+  /**
    * Stage-wide default throttling.
    * @default - 500 requests per second, burst 1000
    */
@@ -79,6 +87,12 @@ export class PrivateRestApi extends Construct {
   public readonly deployment: ApiGatewayDeployment;
   public readonly stage: ApiGatewayStage;
   public readonly accessLogGroup: CloudwatchLogGroup;
+  /**
+   * `API-Gateway-Execution-Logs_{api-id}/{stage}`: the group API Gateway writes execution logs to.
+   * Created here, with the fleet's retention, before the stage: otherwise API Gateway creates it
+   * itself on the first logged request, with retention "never expire", outside Terraform.
+   */
+  public readonly executionLogGroup: CloudwatchLogGroup;
   /** Methods by `X/Z` and `X/Z/{proxy+}`. */
   public readonly methods: Record<string, ApiGatewayMethod> = {};
   public readonly integrations: Record<string, ApiGatewayIntegration> = {};
@@ -156,17 +170,26 @@ export class PrivateRestApi extends Construct {
       name: `/aws/apigateway/${props.name}/access`,
       retentionInDays: props.logRetentionDays,
     });
+    // Name fixed by API Gateway: "API-Gateway-Execution-Logs_{rest-api-id}/{stage-name}" (API
+    // Gateway developer guide, "Set up CloudWatch logging for REST APIs in API Gateway").
+    this.executionLogGroup = new CloudwatchLogGroup(this, "execution-logs", {
+      name: `API-Gateway-Execution-Logs_${apiId}/${props.stageName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    const accountLogging = props.accountLogging ? [props.accountLogging] : [];
     this.stage = new ApiGatewayStage(this, "stage", {
       restApiId: apiId,
       stageName: props.stageName,
       deploymentId: this.deployment.id,
       xrayTracingEnabled: true,
       accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
+      dependsOn: [...accountLogging, this.executionLogGroup],
     });
     const throttle = props.throttle ?? { rateLimit: 500, burstLimit: 1000 };
     new ApiGatewayMethodSettings(this, "stage-settings", {
       restApiId: apiId,
       stageName: this.stage.stageName,
+      dependsOn: [...accountLogging, this.executionLogGroup],
       methodPath: "*/*",
       settings: {
         metricsEnabled: true,

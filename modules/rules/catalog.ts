@@ -6,12 +6,14 @@
 import { apigwAccessLogs } from "./apigw-access-logs";
 import { apigwIamAuthorization } from "./apigw-iam-authorization";
 import { apigwPrivateEndpoint } from "./apigw-private-endpoint";
+import { ec2NoOpenEgress } from "./ec2-no-open-egress";
 import { ec2NoOpenIngress } from "./ec2-no-open-ingress";
 import { iamNoWildcardAction } from "./iam-no-wildcard-action";
 import { iamNoWildcardPrincipal } from "./iam-no-wildcard-principal";
 import { logsRetention } from "./logs-retention";
 import { nlbSecurityGroups } from "./nlb-security-groups";
 import { vpcNoPublicAccess } from "./vpc-no-public-access";
+import { vpceS3Perimeter } from "./vpce-s3-perimeter";
 
 export const SECURITY_RULES = [
   apigwPrivateEndpoint,
@@ -19,7 +21,9 @@ export const SECURITY_RULES = [
   iamNoWildcardPrincipal,
   iamNoWildcardAction,
   ec2NoOpenIngress,
+  ec2NoOpenEgress,
   vpcNoPublicAccess,
+  vpceS3Perimeter,
   nlbSecurityGroups,
   apigwAccessLogs,
   logsRetention,

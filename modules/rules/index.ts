@@ -10,6 +10,8 @@ export { apigwAccessLogs } from "./apigw-access-logs";
 export { iamNoWildcardPrincipal, isSpecificResource, namesSpecificResources } from "./iam-no-wildcard-principal";
 export { iamNoWildcardAction } from "./iam-no-wildcard-action";
 export { ec2NoOpenIngress, isAnywhere } from "./ec2-no-open-ingress";
+export { ec2NoOpenEgress } from "./ec2-no-open-egress";
 export { vpcNoPublicAccess } from "./vpc-no-public-access";
+export { vpceS3Perimeter } from "./vpce-s3-perimeter";
 export { nlbSecurityGroups } from "./nlb-security-groups";
 export { logsRetention } from "./logs-retention";
