@@ -77,9 +77,10 @@ export async function checkCsr(csrPem: unknown, spiffeId: string): Promise<x509.
   const okKey = (alg.name === "ECDSA" && (alg.namedCurve === "P-256" || alg.namedCurve === "P-384")) || (alg.name.startsWith("RSA") && (alg.modulusLength ?? 0) >= 2048);
   if (!okKey) throw new IssueRefused(`key ${alg.name} ${alg.namedCurve ?? alg.modulusLength ?? ""} not allowed (ECDSA P-256/P-384 or RSA ≥ 2048)`);
   if (csr.subject.trim() !== "") throw new IssueRefused(`the CSR subject must be empty (an X.509-SVID is its URI SAN); got '${csr.subject}'`);
-  const sanExt = csr.getExtension(x509.SubjectAlternativeNameExtension);
-  if (sanExt) {
-    const names = sanExt.names.toJSON();
+  // By OID: a parsed CSR holds generic Extension objects (getExtension(Class) finds none).
+  const sanRaw = csr.extensions.find((e) => e.type === "2.5.29.17");
+  if (sanRaw) {
+    const names = new x509.SubjectAlternativeNameExtension(sanRaw.rawData).names.toJSON();
     if (names.length !== 1 || names[0].type !== "url" || names[0].value !== spiffeId) {
       throw new IssueRefused(`this caller may only be ${spiffeId}; the CSR asks for ${names.map((n) => `${n.type}:${n.value}`).join(", ")}`);
     }

@@ -4,7 +4,7 @@
  * acquisition role X ─SigV4─► execute-api endpoint (acquisition VPC) ─► private REST API /X/Z/…
  *   ─► X's VPC link ─► X's NLB ─► Farcar X (Envoy on Fargate) ─mTLS as X─► mesh service Z
  */
-import { TerraformOutput } from "cdktf";
+import { dependable, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { InboundService } from "../config/fleet";
 import { envoyContainerLaunch } from "../envoy/render";
@@ -123,8 +123,8 @@ export class IngressStack extends ProxyStack {
       if (this.issuer) {
         farcar.service.dependsOn = [
           ...(farcar.service.dependsOn ?? []),
-          ...(this.acquisitionCa?.installed ? [this.acquisitionCa.installed.fqn] : []),
-          this.issuer.aliases[service.name].fqn,
+          ...(this.acquisitionCa?.installed ? [dependable(this.acquisitionCa.installed)] : []),
+          dependable(this.issuer.aliases[service.name]),
         ];
       }
       this.farcars[service.name] = { service, identity, farcar };

@@ -78,7 +78,8 @@ export class PrivateCaSource implements IdentitySource {
     if (out.FunctionError) {
       let message = text;
       try {
-        message = (JSON.parse(text) as { errorMessage?: string }).errorMessage ?? text;
+        const payload = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+        message = `${payload.errorType ?? "Error"}: ${payload.errorMessage ?? text}`;
       } catch {
         // not JSON: keep the raw text
       }
