@@ -49,7 +49,7 @@ beforeEach(() => {
   pca.on(GetCertificateCommand).callsFake(async (input: { CertificateArn: string }) => {
     const n = Number(input.CertificateArn.split("/").pop());
     const issued = pca.commandCalls(IssueCertificateCommand)[n - 1];
-    const pem = await (issued.returnValue as Promise<{ pem: string }>).then((r) => r.pem);
+    const pem = await (issued.returnValue as unknown as Promise<{ pem: string }>).then((r) => r.pem);
     return { Certificate: pem, CertificateChain: ca.chainPem };
   });
 });

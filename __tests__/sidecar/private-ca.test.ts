@@ -25,7 +25,8 @@ import { CA_ARN_X, cleanup, FakeTime, HOUR, leftoverTempFiles, observingFs, sile
 import { LocalCa } from "./support/local-ca";
 
 const pca = mockClient(ACMPCAClient);
-const lambda = mockClient(LambdaClient);
+// `as never`: client-lambda resolves a newer @smithy/types than aws-sdk-client-mock was typed with (runtime is compatible).
+const lambda = mockClient(LambdaClient as never);
 
 const ISSUER_FUNCTION = "farcar-afterpay-staging-issuer";
 const ISSUER_ARN_X = `arn:aws:lambda:us-east-1:222222222222:function:${ISSUER_FUNCTION}:farcar-checkout`;
@@ -44,13 +45,13 @@ const ISSUER_CONFIG: IssuerConfig = {
  * with Lambda's { errorType, errorMessage } payload.
  */
 function simulateIssuer(): void {
-  lambda.on(InvokeCommand).callsFake(async (input: InvokeCommandInput) => {
+  lambda.on(InvokeCommand as never).callsFake(async (input: InvokeCommandInput) => {
     const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     try {
       const out = await issue(
         { config: ISSUER_CONFIG, client: new ACMPCAClient({ region: "us-east-1" }), functionName: ISSUER_FUNCTION, clock: time.clock, sleep: (ms) => time.sleep(ms) },
         input.FunctionName!,
-        JSON.parse(new TextDecoder().decode(input.Payload)),
+        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)),
         randomUUID(),
       );
       return { StatusCode: 200, Payload: encode(out) };
@@ -154,7 +155,7 @@ describe("privateCa issuance request", () => {
     const svid = await source(config(dir)).fetch();
 
     expect(calls).toHaveLength(1);
-    expect(lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input.FunctionName)).toStrictEqual([ISSUER_ARN_X]);
+    expect(lambda.commandCalls(InvokeCommand as never).map((c) => (c.args[0].input as InvokeCommandInput).FunctionName)).toStrictEqual([ISSUER_ARN_X]);
     const { input, csrPem } = calls[0];
     expect(input.CertificateAuthorityArn).toBe(CA_ARN_X);
     expect(input.TemplateArn).toBe("arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1");
