@@ -20,6 +20,7 @@ import { writeFileSync } from "node:fs";
 import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import { formatReport, readSynthesized, synthesizeFleet, verifyIsolation, type TerraformJson } from "../verify";
+import { formatIdentityReport, verifyIdentity } from "../verify/identity";
 
 interface Args {
   fleet: string;
@@ -107,8 +108,12 @@ async function main(): Promise<void> {
       `${((cpuSimulate * 1e6) / Math.max(report.cases, 1)).toFixed(0)} µs/case), total ${((performance.now() - t0) / 1000).toFixed(2)} s ` +
       `(${cpuSeconds(process.cpuUsage(cpu0)).toFixed(2)} s CPU)`,
   );
-  if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-  process.exitCode = report.ok ? 0 : 1;
+  // The identity proof (verify/identity.ts): who can obtain which SPIFFE ID.
+  const identity = verifyIdentity(fleet, stacks, { stacks: args.stacks.length ? args.stacks : undefined });
+  console.log("");
+  console.log(formatIdentityReport(identity));
+  if (args.json) writeFileSync(args.json, `${JSON.stringify({ ...report, identity }, null, 2)}\n`);
+  process.exitCode = report.ok && identity.ok ? 0 : 1;
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
