@@ -218,6 +218,9 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           add(at("identity", "acquisitionCaArn"), `is in region ${caRegion}; the environment's issuer calls Private CA in ${region}: adopt a CA in ${region} (Private CA is regional)`, identity.acquisitionCaArn);
         }
       }
+      if (identity.svidWriterArn !== undefined && identity.source !== "secretsManager") {
+        add(at("identity", "svidWriterArn"), 'only applies with source: secretsManager (a writer of SVID secrets); remove it or set identity.source: secretsManager', identity.svidWriterArn);
+      }
       if (identity.source === "secretsManager" && (identity.acquisitionCaArn !== undefined || identity.acquisitionCaCertificate !== undefined)) {
         add(at("identity", "source"), "secretsManager takes no CA settings; remove acquisitionCaArn / acquisitionCaCertificate or use privateCa", identity.source);
       }

@@ -12,6 +12,7 @@ import { sidecarContainerEnvironment } from "../envoy/sidecar/container";
 import type { FarcarService } from "../modules/farcar-service/farcar-service";
 import { AcquisitionCa, API_PASSTHROUGH_TEMPLATE, templateArn } from "../modules/identity/certificate-authorities";
 import { SvidIssuer } from "../modules/identity/issuer";
+import { SvidSecretKey } from "../modules/identity/svid-key";
 import { farcarSpiffeId } from "../config/names";
 import { ServiceIdentity, TrustBundleSecret } from "../modules/identity/service-identity";
 import type { AcquisitionEndpoint } from "../modules/network/acquisition-endpoint";
@@ -90,6 +91,9 @@ export class IngressStack extends ProxyStack {
       });
     }
 
+    const writerArn = env.identity.source === "secretsManager" ? env.identity.svidWriterArn : undefined;
+    const svidKey = writerArn ? new SvidSecretKey(this, "svid-key", { acquisition: env.acquisition, environment: env.environment }) : undefined;
+
     for (const service of env.inbound) {
       const identity = new ServiceIdentity(this, `identity-${service.name}`, {
         source: env.identity.source,
@@ -102,6 +106,7 @@ export class IngressStack extends ProxyStack {
         trustBundleSecretArn: trustBundle.secret.arn,
         issuer: this.issuer,
         caActive: this.acquisitionCa?.active,
+        writer: svidKey && writerArn ? { kmsKeyArn: svidKey.key.arn, writerArn } : undefined,
       });
       const farcar = this.farcarService(service.name, {
         envoy: envoyContainerLaunch({
@@ -129,6 +134,14 @@ export class IngressStack extends ProxyStack {
       }
       this.farcars[service.name] = { service, identity, farcar };
     }
+
+    svidKey?.grant({
+      partition: this.partition,
+      region: this.region,
+      accountId: this.accountId,
+      writerArn: writerArn!,
+      readers: Object.values(this.farcars).map((f) => ({ taskRoleArn: f.farcar.taskRole.arn, secretArn: f.identity.secret!.arn })),
+    });
 
     this.api = this.privateApi(
       `Farcar ingress for ${env.acquisition}/${env.environment}: acquisition services into the mesh`,

@@ -156,3 +156,77 @@ describe("secretsManager", () => {
     });
   });
 });
+
+describe("secretsManager with a writer in another account (issue 11 item 13)", () => {
+  const WRITER = "arn:aws:iam::111111111111:role/spire-svid-writer";
+  const yaml = fleetWith(["        network:", `        identity: { source: secretsManager, svidWriterArn: "${WRITER}" }\n        network:`]);
+  const synthesized = synthFleet(fleetFromYaml(yaml));
+  const tf = synthesized.json("afterpay-staging-ingress");
+
+  test("SVID secrets use one customer managed key of the environment", () => {
+    const [keyId, key] = one(tf, "aws_kms_key", "svid-key");
+    expect(key.enable_key_rotation).toBe(true);
+    for (const secret of Object.values(all(tf, "aws_secretsmanager_secret")).filter((s) => s.name.endsWith("/svid"))) {
+      expect(secret.kms_key_id).toBe(`\${aws_kms_key.${keyId}.arn}`);
+    }
+  });
+
+  test("the writer may put the secret's value but not read it; everyone but the task role is denied reading", () => {
+    const [roleId] = one(tf, "aws_iam_role", "farcar-checkout_task-role");
+    const [, policy] = one(tf, "aws_secretsmanager_secret_policy", "identity-checkout");
+    expect(JSON.parse(policy.policy).Statement).toEqual([
+      expect.objectContaining({ Sid: "OnlyItsFarcarReadsThisSecret", Effect: "Deny", Condition: { StringNotEquals: { "aws:PrincipalArn": `\${aws_iam_role.${roleId}.arn}` } } }),
+      {
+        Sid: "ParentIdentitySystemWritesTheSvid",
+        Effect: "Allow",
+        Principal: { AWS: WRITER },
+        Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"],
+        Resource: "*",
+      },
+    ]);
+  });
+
+  test("the key policy: the writer generates data keys via Secrets Manager only; each task role decrypts its own secret only", () => {
+    const [, keyPolicy] = one(tf, "aws_kms_key_policy", "svid-key");
+    const statements = JSON.parse(keyPolicy.policy).Statement as Json[];
+    expect(statements.find((s) => s.Sid === "ParentIdentitySystemWritesSvids")).toEqual({
+      Sid: "ParentIdentitySystemWritesSvids",
+      Effect: "Allow",
+      Principal: { AWS: WRITER },
+      Action: "kms:GenerateDataKey",
+      Resource: "*",
+      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+    });
+    const [roleId] = one(tf, "aws_iam_role", "farcar-checkout_task-role");
+    const [secretId] = one(tf, "aws_secretsmanager_secret", "identity-checkout_svid");
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Principal: { AWS: `\${aws_iam_role.${roleId}.arn}` },
+        Action: "kms:Decrypt",
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": `\${aws_secretsmanager_secret.${secretId}.arn}` } },
+      }),
+    );
+    expect(statements.filter((s) => s.Action === "kms:Decrypt")).toHaveLength(2);
+  });
+
+  test("is refused with privateCa, located", () => {
+    expect(() => fleetFromYaml(fleetWith(["        network:", `        identity: { svidWriterArn: "${WRITER}" }\n        network:`]))).toThrow(
+      /identity\.svidWriterArn: only applies with source: secretsManager/,
+    );
+  });
+
+  test("validates against the provider schema", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { checkStack, describeFailure } = await import("../support/terraform");
+    const work = mkdtempSync(path.join(tmpdir(), "farcar-tf-writer-"));
+    try {
+      const check = await checkStack(synthesized.dir("afterpay-staging-ingress"), work);
+      if (!check.plan?.ok) throw new Error(describeFailure(check));
+      expect(check.validate?.json?.valid).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 240_000);
+});

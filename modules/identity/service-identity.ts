@@ -10,7 +10,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanager-secret-policy";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import type { SidecarContainerInput } from "../../envoy/sidecar/container";
-import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
+import { policyDocument, renderPolicy, type PolicyDocument, type PolicyStatement } from "../iam/policy-document";
 import { farcarTaskIdentityPolicy } from "./policies";
 import type { SvidIssuer } from "./issuer";
 
@@ -47,6 +47,11 @@ export interface ServiceIdentityProps {
   readonly issuer?: SvidIssuer;
   /** False while the environment CA waits for its signing ceremony (privateCa). @default true */
   readonly caActive?: boolean;
+  /**
+   * secretsManager: customer managed key for the SVID secret and the role that writes it.
+   * @default - aws/secretsmanager, written by principals of the proxy account only
+   */
+  readonly writer?: { readonly kmsKeyArn: string; readonly writerArn: string };
 }
 
 export class ServiceIdentity extends Construct {
@@ -74,10 +79,12 @@ export class ServiceIdentity extends Construct {
         certTtlHours: props.certificateTtlHours,
       };
     } else {
+      this.writerArn = props.writer?.writerArn;
       this.secret = new SecretsmanagerSecret(this, "svid", {
         name: `farcar/${props.acquisition}/${props.environment}/${props.service}/svid`,
         description: `X.509-SVID of ${props.spiffeId}, written by the parent's identity system`,
         recoveryWindowInDays: 7,
+        kmsKeyId: props.writer?.kmsKeyArn,
       });
       this.ready = true;
       this.taskPolicy = farcarTaskIdentityPolicy({ secretArn: this.secret.arn });
@@ -91,13 +98,16 @@ export class ServiceIdentity extends Construct {
     }
   }
 
-  /** Deny reading the SVID secret to every principal but the Farcar's task role. */
+  private writerArn?: string;
+
+  /** Deny reading the SVID secret to every principal but the Farcar's task role (and let the writer, if any, put values). */
   public restrictSecretTo(taskRoleArn: string): void {
     if (!this.secret) return;
+    const readOnly = secretReadableOnlyBy(taskRoleArn);
     new SecretsmanagerSecretPolicy(this, "svid-policy", {
       secretArn: this.secret.arn,
       blockPublicPolicy: true,
-      policy: renderPolicy(secretReadableOnlyBy(taskRoleArn)),
+      policy: renderPolicy(this.writerArn ? policyDocument(...readOnly.Statement, svidWriterStatement(this.writerArn)) : readOnly),
     });
   }
 }
@@ -112,4 +122,18 @@ export function secretReadableOnlyBy(taskRoleArn: string): PolicyDocument {
     Resource: "*",
     Condition: { StringNotEquals: { "aws:PrincipalArn": taskRoleArn } },
   });
+}
+
+/**
+ * The parent's identity system (usually another account) writes the SVID: cross-account access
+ * needs this resource-policy grant and the writer's own identity policy. It cannot read the value.
+ */
+export function svidWriterStatement(writerArn: string): PolicyStatement {
+  return {
+    Sid: "ParentIdentitySystemWritesTheSvid",
+    Effect: "Allow",
+    Principal: { AWS: writerArn },
+    Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"],
+    Resource: "*",
+  };
 }
