@@ -2,6 +2,10 @@
  * The identity proof (part of `npm run verify`; help/identity.md, help/security.md): for every IAM
  * role a stack creates and every SPIFFE ID in the fleet, can that role obtain a certificate (or an
  * SVID secret) carrying that ID? Expected: exactly Farcar X's task role for X's ID, nothing else.
+ * Each ingress stack is judged against its own roles and the roles of every other stack deployed
+ * to the same account (an egress stack may share the proxy account; within an account an identity
+ * policy alone grants). Roles of other accounts cannot reach the issuer or the CA: neither has a
+ * resource policy that grants them.
  *
  * How a role obtains an ID, evaluated from the synthesized Terraform (what will be deployed):
  *   - privateCa: invoke an alias of the environment issuer — the ID is the issuer's own mapping
@@ -107,17 +111,33 @@ export function verifyIdentity(fleet: Fleet, synthesized: Readonly<Record<string
   ].filter((v, i, a) => a.indexOf(v) === i);
   const reports: IdentityStackReport[] = [];
   let total = 0;
+  const standInIds = new Map([...standIns].map(([k, v]) => [k, v.accountId]));
+  const ctxOf = (account: string) => ({ partition, region: fleet.region, account, standIns: standInIds });
+  // Every role of every proxy stack, by account: a role of another stack in the same account (an
+  // egress stack sharing the proxy account) is judged too — within an account an identity policy
+  // alone grants.
+  const models: StackModel[] = [];
+  for (const env of fleet.environments) {
+    const ingressAccount = env.proxyAccount.id ?? standIns.get(accountIdOutputName(env.acquisition, env.environment))?.accountId ?? "000000000000";
+    const egressAccount = env.egress?.accountId ?? env.egressProxyAccountId;
+    const egressTf = synthesized[`${env.key}-egress`];
+    if (egressTf && egressAccount) models.push(describeStack(`${env.key}-egress`, egressTf, ctxOf(egressAccount), problems));
+    const stack = `${env.key}-ingress`;
+    const tf = synthesized[stack];
+    if (tf) models.push(describeStack(stack, tf, ctxOf(ingressAccount), problems));
+    else if (env.inbound.length && (!options.stacks || options.stacks.includes(stack))) {
+      problems.push(`${stack}: not synthesized; its ${env.inbound.length} inbound service(s) have no identity to verify`);
+    }
+  }
   for (const env of fleet.environments) {
     const stack = `${env.key}-ingress`;
     if (options.stacks && !options.stacks.includes(stack)) continue;
-    const tf = synthesized[stack];
-    if (!tf) {
-      if (env.inbound.length) problems.push(`${stack}: not synthesized; its ${env.inbound.length} inbound service(s) have no identity to verify`);
-      continue;
-    }
-    const account = env.proxyAccount.id ?? standIns.get(accountIdOutputName(env.acquisition, env.environment))?.accountId ?? "000000000000";
-    const model = describeStack(stack, tf, { partition, region: fleet.region, account, standIns: new Map([...standIns].map(([k, v]) => [k, v.accountId])) }, problems);
-    const report = proveStack(model, allIds, partition);
+    const model = models.find((m) => m.stack === stack);
+    if (!model) continue;
+    const neighbours = models
+      .filter((m) => m.stack !== stack && m.account === model.account)
+      .flatMap((m) => m.roles.map((r) => ({ ...r, id: `${m.stack}/${r.id}`, name: `${m.stack}/${r.name}` })));
+    const report = proveStack({ ...model, roles: [...model.roles, ...neighbours] }, allIds, partition);
     total += report.cases;
     for (const svc of env.inbound) {
       if (!model.owners.has(svc.spiffeId)) problems.push(`${stack}: no task definition presents ${svc.spiffeId} (inbound service ${svc.name})`);

@@ -117,3 +117,26 @@ describe("identity proof", () => {
     expect(report.problems).toEqual([expect.stringMatching(/attaches arn:aws:iam::aws:policy\/AdministratorAccess, which the identity proof cannot evaluate/)]);
   });
 });
+
+describe("identity proof across stacks of one account", () => {
+  it("judges the roles of an egress stack deployed to the same account, and names their holes", () => {
+    // tidal-production's egress stack moved into the ingress proxy account (777777777777).
+    const fleet = {
+      ...example.fleet,
+      environments: example.fleet.environments.map((e) =>
+        e.key === "tidal-production" ? { ...e, egressProxyAccountId: "777777777777", egress: e.egress && { ...e.egress, accountId: "777777777777" } } : e,
+      ),
+    };
+    const all: Record<string, Json> = { ...stacks(), "tidal-production-egress": JSON.parse(JSON.stringify(example.json("tidal-production-egress"))) };
+    expect(verifyIdentity(fleet, all).ok).toBe(true);
+    const egress = all["tidal-production-egress"];
+    const [, anyRolePolicy] = Object.entries(egress.resource.aws_iam_role_policy as Record<string, Json>)[0];
+    const doc = JSON.parse(anyRolePolicy.policy);
+    doc.Statement.push({ Sid: "Oops", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*" });
+    anyRolePolicy.policy = JSON.stringify(doc);
+    delete all["tidal-production-ingress"].resource.aws_secretsmanager_secret_policy;
+    expect(holesOf(verifyIdentity(fleet, all), "tidal-production-ingress")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^tidal-production-egress\/.+ can obtain spiffe:\/\/block.example\/acquisition\/tidal\/production\/payouts \(reads the SVID secret/)]),
+    );
+  });
+});
