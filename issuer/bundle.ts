@@ -21,7 +21,7 @@ export function issuerBundleDir(): string {
     entryPoints: [path.join(__dirname, "handler.ts")],
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22", // the issuer's Lambda runtime, nodejs22.x (modules/identity/issuer.ts)
     format: "cjs",
     write: false,
     logLevel: "warning",

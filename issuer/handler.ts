@@ -1,5 +1,5 @@
 /**
- * The per-environment SVID issuer (AWS Lambda, Node.js 20; bundled by esbuild, see issuer/bundle.ts).
+ * The per-environment SVID issuer (AWS Lambda, Node.js 22; bundled by esbuild, see issuer/bundle.ts).
  *
  * The only principal allowed to call acm-pca:IssueCertificate on the environment's CA is this
  * function's role. A Farcar invokes its own alias with a CSR; the issuer derives the caller's one

@@ -20,6 +20,9 @@ import { issuerBundleDir } from "../../issuer/bundle";
 import { issuerAliasName, ISSUER_ENV, SERVICE_PLACEHOLDER } from "../../issuer/identity";
 import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
 
+/** Lambda runtime of the issuer; issuer/bundle.ts targets the same Node.js version. */
+export const ISSUER_RUNTIME = "nodejs22.x";
+
 export interface SvidIssuerProps {
   readonly acquisition: string;
   readonly environment: string;
@@ -75,7 +78,9 @@ export class SvidIssuer extends Construct {
       functionName,
       description: `Farcar SVID issuer for ${props.acquisition}/${props.environment}: alias farcar-<service> gets that service's SPIFFE ID only`,
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      // nodejs20.x left standard support on 2026-04-30; nodejs22.x is supported to 2027-04-30
+      // (Lambda runtime support policy, lambda-runtimes.html; endoflife.date/aws-lambda).
+      runtime: ISSUER_RUNTIME,
       handler: "index.handler",
       filename: code.path,
       sourceCodeHash: code.assetHash,
