@@ -244,6 +244,21 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         }
         checkPemFile(add, at("identity", "acquisitionCaCertificate"), identity.acquisitionCaCertificate, dir);
       }
+      // Issue 11 item 8: an adopted CA must be callable by the environment's issuer: same region
+      // (Private CA is regional; the issuer calls it in the fleet's region) and partition. A CA in
+      // another account needs a RAM share the issuer's account accepts (help/identity.md).
+      if (typeof identity.acquisitionCaArn === "string" && region) {
+        const [, partition, , caRegion] = identity.acquisitionCaArn.split(":");
+        const expectedPartition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+        if (partition && partition !== expectedPartition) {
+          add(at("identity", "acquisitionCaArn"), `is in partition ${partition}, but region ${region} is in ${expectedPartition}; adopt a CA of ${expectedPartition}`, identity.acquisitionCaArn);
+        } else if (caRegion && caRegion !== region) {
+          add(at("identity", "acquisitionCaArn"), `is in region ${caRegion}; the environment's issuer calls Private CA in ${region}: adopt a CA in ${region} (Private CA is regional)`, identity.acquisitionCaArn);
+        }
+      }
+      if (identity.svidWriterArn !== undefined && identity.source !== "secretsManager") {
+        add(at("identity", "svidWriterArn"), 'only applies with source: secretsManager (a writer of SVID secrets); remove it or set identity.source: secretsManager', identity.svidWriterArn);
+      }
       if (identity.source === "secretsManager" && (identity.acquisitionCaArn !== undefined || identity.acquisitionCaCertificate !== undefined)) {
         add(at("identity", "source"), "secretsManager takes no CA settings; remove acquisitionCaArn / acquisitionCaCertificate or use privateCa", identity.source);
       }

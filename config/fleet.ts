@@ -132,6 +132,8 @@ export interface FleetEnvironment {
     /** Signed certificate + chain of the created acquisition CA (PEM), once the ceremony is done. */
     readonly acquisitionCaCertificatePem?: string;
     readonly certificateTtlHours: number;
+    /** secretsManager: role of the parent's identity system that writes SVID secrets (customer managed key then). */
+    readonly svidWriterArn?: string;
   };
   readonly farcar: FarcarSettings;
   readonly inbound: readonly InboundService[];

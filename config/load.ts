@@ -270,6 +270,7 @@ function resolve(input: FleetInput, file: string): Fleet {
             ? readFileSync(path.resolve(dir, env.identity.acquisitionCaCertificate), "utf8")
             : undefined,
           certificateTtlHours: env.identity?.certificateTtlHours ?? DEFAULT_CERT_TTL_HOURS,
+          svidWriterArn: env.identity?.svidWriterArn,
         },
         farcar: resolveFarcarSettings(input.farcar, env.farcar),
         inbound: Object.entries(env.inbound ?? {}).map(([name, svc]) => ({

@@ -186,13 +186,18 @@ const identity = z
         message: "expected an AWS Private CA ARN such as arn:aws:acm-pca:us-east-1:222222222222:certificate-authority/11111111-2222-3333-4444-555555555555",
       })
       .optional()
-      .describe("Adopt an existing acquisition CA instead of creating a subordinate CA. @default a new subordinate CA"),
+      .describe("Adopt an existing CA (same region and partition as the fleet) as the environment's one CA instead of creating one. @default a new subordinate CA in SHORT_LIVED_CERTIFICATE mode"),
     acquisitionCaCertificate: z
       .string()
       .min(1)
       .optional()
       .describe(
-        "PEM path (relative to this file): the created acquisition CA's certificate, signed by the parent's root, followed by its chain. Set after the signing ceremony (help/identity.md). @default none: service CAs wait for it",
+        "PEM path (relative to this file): the created acquisition CA's certificate, signed by the parent's root, followed by its chain. Set after the signing ceremony (help/identity.md). @default none: the CA waits for it and no Farcar task runs",
+      ),
+    svidWriterArn: roleArn
+      .optional()
+      .describe(
+        "secretsManager: the IAM role of the parent's identity system that writes the SVID secrets, typically in another account. Farcar then encrypts them with a customer managed KMS key and lets this role put secret values (it must also allow itself in its own identity policy). @default none: the secrets use aws/secretsmanager and only principals of the proxy account can write them",
       ),
     certificateTtlHours: z
       .number()

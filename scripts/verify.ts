@@ -23,6 +23,7 @@ import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import { formatReport, readSynthesized, synthesizeFleet, verifyIsolation, type TerraformJson } from "../verify";
 import { formatGuardrailReport, verifyGuardrails } from "../verify/guardrails";
+import { formatIdentityReport, verifyIdentity } from "../verify/identity";
 
 interface Args {
   fleet: string;
@@ -111,14 +112,19 @@ async function main(): Promise<void> {
       `(${cpuSeconds(process.cpuUsage(cpu0)).toFixed(2)} s CPU)`,
   );
 
+  // The identity proof (verify/identity.ts): who can obtain which SPIFFE ID.
+  const identity = verifyIdentity(fleet, stacks, { stacks: args.stacks.length ? args.stacks : undefined });
+  console.log("");
+  console.log(formatIdentityReport(identity));
+
   // The guardrail proof: the org stack's SCPs against in-account identity hijacks (verify/guardrails.ts).
   const environments = args.stacks.length ? args.stacks.filter((s) => s.endsWith("-ingress")).map((s) => s.slice(0, -"-ingress".length)) : undefined;
   const guardrails = await verifyGuardrails(fleet, stacks, { environments });
   console.log("");
   console.log("farcar verify — guardrails (the org stack's SCPs against identity hijacks inside each proxy account)");
   console.log(formatGuardrailReport(guardrails));
-  if (args.json) writeFileSync(args.json, `${JSON.stringify({ ...report, guardrails }, null, 2)}\n`);
-  process.exitCode = report.ok && guardrails.ok ? 0 : 1;
+  if (args.json) writeFileSync(args.json, `${JSON.stringify({ ...report, identity, guardrails }, null, 2)}\n`);
+  process.exitCode = report.ok && identity.ok && guardrails.ok ? 0 : 1;
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {

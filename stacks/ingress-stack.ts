@@ -4,13 +4,16 @@
  * acquisition role X ─SigV4─► execute-api endpoint (acquisition VPC) ─► private REST API /X/Z/…
  *   ─► X's VPC link ─► X's NLB ─► Farcar X (Envoy on Fargate) ─mTLS as X─► mesh service Z
  */
-import { TerraformOutput } from "cdktf";
+import { dependable, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { InboundService } from "../config/fleet";
 import { envoyContainerLaunch } from "../envoy/render";
 import { sidecarContainerEnvironment } from "../envoy/sidecar/container";
 import type { FarcarService } from "../modules/farcar-service/farcar-service";
-import { AcquisitionCa } from "../modules/identity/certificate-authorities";
+import { AcquisitionCa, API_PASSTHROUGH_TEMPLATE, templateArn } from "../modules/identity/certificate-authorities";
+import { SvidIssuer } from "../modules/identity/issuer";
+import { SvidSecretKey } from "../modules/identity/svid-key";
+import { farcarSpiffeId } from "../config/names";
 import { ServiceIdentity, TrustBundleSecret } from "../modules/identity/service-identity";
 import type { AcquisitionEndpoint } from "../modules/network/acquisition-endpoint";
 import type { PrivateRestApi } from "../modules/private-api/private-rest-api";
@@ -27,6 +30,8 @@ export class IngressStack extends ProxyStack {
   /** The acquisition VPC's execute-api endpoint (the caller endpoint of this direction). */
   public readonly acquisitionEndpoint: AcquisitionEndpoint;
   public readonly acquisitionCa?: AcquisitionCa;
+  /** The environment's SVID issuer (privateCa). */
+  public readonly issuer?: SvidIssuer;
   public readonly farcars: Record<string, IngressFarcar> = {};
   public readonly api: PrivateRestApi;
 
@@ -73,7 +78,30 @@ export class IngressStack extends ProxyStack {
         adoptedCaArn: env.identity.acquisitionCaArn,
         signedCertificatePem: env.identity.acquisitionCaCertificatePem,
       });
+      this.issuer = new SvidIssuer(this, "svid-issuer", {
+        acquisition: env.acquisition,
+        environment: env.environment,
+        partition: this.partition,
+        region: this.region,
+        accountId: this.accountId,
+        caArn: this.acquisitionCa.caArn,
+        templateArn: templateArn(this.partition, API_PASSTHROUGH_TEMPLATE),
+        spiffeIdTemplate: farcarSpiffeId(fleet.mesh.spiffeIdTemplate, {
+          trustDomain: fleet.mesh.trustDomain,
+          acquisition: env.acquisition,
+          environment: env.environment,
+          service: "{service}",
+        }),
+        services: env.inbound.map((s) => s.name),
+        maxTtlHours: env.identity.certificateTtlHours,
+        logRetentionDays: this.knobs.values.logRetentionDays,
+        // Issue 11 item 7: nothing issues before the CA certificate is installed.
+        dependsOn: this.acquisitionCa.installed ? [this.acquisitionCa.installed] : undefined,
+      });
     }
+
+    const writerArn = env.identity.source === "secretsManager" ? env.identity.svidWriterArn : undefined;
+    const svidKey = writerArn ? new SvidSecretKey(this, "svid-key", { acquisition: env.acquisition, environment: env.environment }) : undefined;
 
     for (const service of env.inbound) {
       const identity = new ServiceIdentity(this, `identity-${service.name}`, {
@@ -82,12 +110,12 @@ export class IngressStack extends ProxyStack {
         environment: env.environment,
         service: service.name,
         spiffeId: service.spiffeId,
-        partition: this.partition,
         region: this.region,
-        organization: fleet.mesh.trustDomain,
         certificateTtlHours: env.identity.certificateTtlHours,
         trustBundleSecretArn: trustBundle.secret.arn,
-        acquisitionCa: this.acquisitionCa,
+        issuer: this.issuer,
+        caActive: this.acquisitionCa?.active,
+        writer: svidKey && writerArn ? { kmsKeyArn: svidKey.key.arn, writerArn } : undefined,
       });
       const farcar = this.farcarService(service.name, {
         envoy: envoyContainerLaunch({
@@ -104,8 +132,25 @@ export class IngressStack extends ProxyStack {
         desiredCount: identity.ready ? undefined : 0,
       });
       identity.restrictSecretTo(farcar.taskRole.arn);
+      // Issue 11 item 7: the service's sidecars ask for SVIDs at start, so the service waits for
+      // the installed CA certificate and the issuer alias it invokes.
+      if (this.issuer) {
+        farcar.service.dependsOn = [
+          ...(farcar.service.dependsOn ?? []),
+          ...(this.acquisitionCa?.installed ? [dependable(this.acquisitionCa.installed)] : []),
+          dependable(this.issuer.aliases[service.name]),
+        ];
+      }
       this.farcars[service.name] = { service, identity, farcar };
     }
+
+    svidKey?.grant({
+      partition: this.partition,
+      region: this.region,
+      accountId: this.accountId,
+      writerArn: writerArn!,
+      readers: Object.values(this.farcars).map((f) => ({ taskRoleArn: f.farcar.taskRole.arn, secretArn: f.identity.secret!.arn })),
+    });
 
     this.api = this.privateApi(
       `Farcar ingress for ${env.acquisition}/${env.environment}: acquisition services into the mesh`,

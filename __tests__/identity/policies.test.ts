@@ -3,7 +3,7 @@
  * (@cloud-copilot/iam-simulate): X's role can obtain X's SVID and nothing else.
  */
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
-import { API_PASSTHROUGH_TEMPLATE_ARN } from "../../envoy/sidecar/env";
+const API_PASSTHROUGH_TEMPLATE_ARN = "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1";
 import type { PolicyDocument } from "../../modules/iam/policy-document";
 import { egressNeedsTaskPolicy, farcarEgressTaskPolicy, farcarTaskIdentityPolicy, farcarTrustBundleReadPolicy } from "../../modules/identity/policies";
 
@@ -42,79 +42,66 @@ const issue = (policy: PolicyDocument, service: string, ca: string, template?: s
     context: template === undefined ? {} : { "acm-pca:TemplateArn": template },
   });
 
-describe("farcarTaskIdentityPolicy (privateCa)", () => {
-  const policy = farcarTaskIdentityPolicy({ caArn: CA.checkout });
+const ISSUER = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:farcar-afterpay-staging-issuer`;
+const ALIAS = Object.fromEntries(SERVICES.map((s) => [s, `${ISSUER}:farcar-${s}`])) as Record<(typeof SERVICES)[number], string>;
+const invoke = (policy: PolicyDocument, service: string, resource: string): Promise<Decision> =>
+  decide(policy, { principal: roleArn(service), action: "lambda:InvokeFunction", resource });
 
-  it("is exactly: IssueCertificate on the service's CA with the APIPassthrough template, GetCertificate on it", () => {
+describe("farcarTaskIdentityPolicy (privateCa)", () => {
+  const policy = farcarTaskIdentityPolicy({ issuerAliasArn: ALIAS.checkout });
+
+  it("is exactly: InvokeFunction on the Farcar's own alias of the issuer", () => {
     expect(policy).toStrictEqual({
       Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "IssueOwnSvidFromOwnCa",
-          Effect: "Allow",
-          Action: "acm-pca:IssueCertificate",
-          Resource: CA.checkout,
-          Condition: { StringEquals: { "acm-pca:TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1" } },
-        },
-        { Sid: "RetrieveOwnSvid", Effect: "Allow", Action: "acm-pca:GetCertificate", Resource: CA.checkout },
-      ],
+      Statement: [{ Sid: "ObtainOwnSvidFromTheIssuer", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: ALIAS.checkout }],
     });
   });
 
-  it("X's role may issue from X's CA with the APIPassthrough template", async () => {
-    expect(await issue(policy, "checkout", CA.checkout, API_PASSTHROUGH_TEMPLATE_ARN)).toBe("Allowed");
-    expect(await decide(policy, { principal: roleArn("checkout"), action: "acm-pca:GetCertificate", resource: CA.checkout })).toBe("Allowed");
-  });
-
-  it("X's role may not issue from, or read certificates of, Y's CA", async () => {
-    expect(await issue(policy, "checkout", CA.billing, API_PASSTHROUGH_TEMPLATE_ARN)).toBe("ImplicitlyDenied");
-    expect(await decide(policy, { principal: roleArn("checkout"), action: "acm-pca:GetCertificate", resource: CA.billing })).toBe("ImplicitlyDenied");
-  });
-
-  it("X's role may not issue from its own CA without a template or with another template", async () => {
-    expect(await issue(policy, "checkout", CA.checkout)).toBe("ImplicitlyDenied");
-    for (const other of [
-      "arn:aws:acm-pca:::template/EndEntityCertificate/V1",
-      "arn:aws:acm-pca:::template/BlankEndEntityCertificate_APIPassthrough/V1",
-      "arn:aws:acm-pca:::template/SubordinateCACertificate_PathLen0_APIPassthrough/V1",
-      "arn:aws:acm-pca:::template/CodeSigningCertificate_APIPassthrough/V1",
-    ]) {
-      expect(await issue(policy, "checkout", CA.checkout, other)).toBe("ImplicitlyDenied");
+  it("X's role may invoke alias X, but not alias Y, the unqualified issuer, $LATEST or a version", async () => {
+    expect(await invoke(policy, "checkout", ALIAS.checkout)).toBe("Allowed");
+    for (const other of [ALIAS.billing, ISSUER, `${ISSUER}:$LATEST`, `${ISSUER}:1`]) {
+      expect(`${other}: ${await invoke(policy, "checkout", other)}`).toBe(`${other}: ImplicitlyDenied`);
     }
   });
 
-  it("grants nothing else on the CA", async () => {
-    for (const action of ["acm-pca:RevokeCertificate", "acm-pca:GetCertificateAuthorityCsr", "acm-pca:ImportCertificateAuthorityCertificate", "acm-pca:PutPolicy", "acm-pca:UpdateCertificateAuthority", "acm-pca:DeleteCertificateAuthority"]) {
-      expect(await decide(policy, { principal: roleArn("checkout"), action, resource: CA.checkout })).toBe("ImplicitlyDenied");
+  it("grants no acm-pca action at all (only the issuer's role issues)", async () => {
+    for (const action of ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:RevokeCertificate", "acm-pca:PutPolicy"]) {
+      expect(await decide(policy, { principal: roleArn("checkout"), action, resource: CA.checkout, context: { "acm-pca:TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1" } })).toBe("ImplicitlyDenied");
     }
   });
 
-  it("across services, each role may issue from its own CA only (1:1)", async () => {
-    const policies = Object.fromEntries(SERVICES.map((s) => [s, farcarTaskIdentityPolicy({ caArn: CA[s], templateArn: API_PASSTHROUGH_TEMPLATE_ARN })]));
+  it("grants nothing else on the issuer (no code, configuration or alias changes)", async () => {
+    for (const action of ["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:UpdateAlias", "lambda:CreateAlias", "lambda:AddPermission"]) {
+      expect(await decide(policy, { principal: roleArn("checkout"), action, resource: ALIAS.checkout })).toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("across services, each role may invoke its own alias only (1:1)", async () => {
+    const policies = Object.fromEntries(SERVICES.map((s) => [s, farcarTaskIdentityPolicy({ issuerAliasArn: ALIAS[s] })]));
     for (const caller of SERVICES) {
       for (const target of SERVICES) {
         const expected = caller === target ? "Allowed" : "ImplicitlyDenied";
-        expect(`${caller}→${target}: ${await issue(policies[caller], caller, CA[target], API_PASSTHROUGH_TEMPLATE_ARN)}`).toBe(`${caller}→${target}: ${expected}`);
+        expect(`${caller}→${target}: ${await invoke(policies[caller], caller, ALIAS[target])}`).toBe(`${caller}→${target}: ${expected}`);
       }
     }
   });
 
-  it("rejects a literal that is not a CA ARN or not an APIPassthrough template, and ambiguous input", () => {
-    expect(() => farcarTaskIdentityPolicy({ caArn: "arn:aws:acm-pca:us-east-1:222222222222:certificate-authority/*" })).toThrow(/caArn/);
-    expect(() => farcarTaskIdentityPolicy({ caArn: CA.checkout, templateArn: "arn:aws:acm-pca:::template/EndEntityCertificate/V1" })).toThrow(/templateArn/);
-    expect(() => farcarTaskIdentityPolicy({ caArn: CA.checkout, secretArn: secretArn("checkout") } as never)).toThrow(/exactly one/);
+  it("rejects a literal that is not an alias-qualified function ARN, and ambiguous input", () => {
+    expect(() => farcarTaskIdentityPolicy({ issuerAliasArn: ISSUER })).toThrow(/issuerAliasArn/);
+    expect(() => farcarTaskIdentityPolicy({ issuerAliasArn: `${ISSUER}:*` })).toThrow(/issuerAliasArn/);
+    expect(() => farcarTaskIdentityPolicy({ issuerAliasArn: ALIAS.checkout, secretArn: secretArn("checkout") } as never)).toThrow(/exactly one/);
     expect(() => farcarTaskIdentityPolicy({} as never)).toThrow(/exactly one/);
   });
 
   it("accepts Terraform tokens (values known at apply time)", async () => {
     const { Token } = await import("cdktf");
     const token = Token.asString({ resolve: () => "x" });
-    expect(farcarTaskIdentityPolicy({ caArn: token }).Statement[0].Resource).toBe(token);
+    expect(farcarTaskIdentityPolicy({ issuerAliasArn: token }).Statement[0].Resource).toBe(token);
   });
 });
 
 describe("farcarTaskIdentityPolicy (secretsManager)", () => {
-  const policy = farcarTaskIdentityPolicy({ secretArn: secretArn("checkout"), templateArn: API_PASSTHROUGH_TEMPLATE_ARN });
+  const policy = farcarTaskIdentityPolicy({ secretArn: secretArn("checkout") });
 
   it("is exactly GetSecretValue + DescribeSecret on the service's secret", () => {
     expect(policy.Statement).toStrictEqual([

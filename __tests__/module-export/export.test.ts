@@ -196,7 +196,7 @@ describe("a fleet kept in HCP Terraform", () => {
 
   test("the cloud block and the remote state of its workspaces do not reach the modules", () => {
     for (const m of generated) {
-      const all = Object.entries(m.files).filter(([f]) => f.endsWith(".tf.json")).map(([, text]) => JSON.parse(text));
+      const all = Object.entries(m.files).filter(([f]) => f.endsWith(".tf.json")).map(([, text]) => JSON.parse(String(text)));
       for (const json of all) expect(json.terraform ?? {}).toEqual(json.terraform ? { required_version: ">= 1.5", required_providers: expect.any(Object) } : {});
       expect(JSON.stringify(all)).not.toMatch(/terraform_remote_state|"cloud"|acme/);
     }
@@ -215,5 +215,18 @@ describe("module example", () => {
       if (!("default" in v)) expect(example).toMatch(new RegExp(`\\n  ${name}\\s+= var\\.${name}\\n`));
     }
     for (const name of Object.keys(m.merged.output ?? {})) expect(example).toMatch(new RegExp(`value\\s+= module\\.${label}\\.${name}\\n`));
+  });
+});
+
+describe("synthesized assets", () => {
+  test("the SVID issuer's code ships inside the module and is referenced from the module's directory", () => {
+    const modules = generateModules(loadFleet(EXAMPLE_FLEET));
+    const ingress = modules.find((m) => m.stack === "afterpay-production-ingress")!;
+    const main = JSON.parse(String(ingress.files["main.tf.json"]));
+    const [fn] = Object.values(main.resource.aws_lambda_function) as Array<{ filename: string }>;
+    expect(fn.filename).toMatch(/^\$\{path\.module\}\/assets\/.+\/archive\.zip$/);
+    const zip = ingress.files[fn.filename.replace("${path.module}/", "")];
+    expect(Buffer.isBuffer(zip)).toBe(true);
+    expect((zip as Buffer).subarray(0, 2).toString("latin1")).toBe("PK");
   });
 });

@@ -14,7 +14,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { EGRESS_AWS_CREDENTIALS_ENDPOINT, egressAwsCredentialsUri } from "../../envoy/egress";
 import { runSidecar } from "../../envoy/sidecar/run";
 import { SecretsManagerSource } from "../../envoy/sidecar/secrets-manager";
-import { CA_ARN_X, HOUR, SECRET_ARN_X, silentLog, SPIFFE_X, SPIFFE_Y } from "./support/harness";
+import { HOUR, ISSUER_ARN_X, SECRET_ARN_X, silentLog, SPIFFE_X, SPIFFE_Y } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 let work: string;
@@ -81,14 +81,14 @@ describe("bundled sidecar CLI", () => {
     expect(out.stderr).toMatch(/FARCAR_TRUST_BUNDLE is required/);
   });
 
-  it("exits 0 promptly on SIGTERM while retrying an unreachable CA", async () => {
+  it("exits 0 promptly on SIGTERM while retrying an unreachable issuer", async () => {
     const dir = mkdtempSync(path.join(work, "id-"));
     const child = spawn(process.execPath, [bundlePath], {
       env: {
         PATH: process.env.PATH ?? "",
         FARCAR_IDENTITY_SOURCE: "privateCa",
         FARCAR_SPIFFE_ID: SPIFFE_X,
-        FARCAR_CA_ARN: CA_ARN_X,
+        FARCAR_ISSUER_ARN: ISSUER_ARN_X,
         FARCAR_TRUST_BUNDLE: meshPem,
         FARCAR_IDENTITY_DIR: dir,
         AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",

@@ -11,7 +11,7 @@ import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { egressSidecarContainerEnvironment, type EgressSidecarInput } from "../../envoy/sidecar/container";
 import { parseSidecarEnv, SIDECAR_ENV } from "../../envoy/sidecar/env";
 import { healthCommand } from "../../envoy/sidecar/main";
-import { CA_ARN_X, envProblems, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
+import { envProblems, ISSUER_ARN_X, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 const ACCOUNT = "444444444444";
@@ -84,14 +84,14 @@ describe("parseSidecarEnv (egress)", () => {
   });
 
   it("rejects the ingress variables in egress mode, and the egress variables in ingress modes", () => {
-    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_CA_ARN: CA_ARN_X }))).toEqual(
+    expect(envProblems(egress({ FARCAR_HEADER_SECRET_ID: HEADER, FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_SECRET_ID: SECRET_ARN_X, FARCAR_ISSUER_ARN: ISSUER_ARN_X }))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/FARCAR_SPIFFE_ID is not used when FARCAR_IDENTITY_SOURCE=egress/),
         expect.stringMatching(/FARCAR_SECRET_ID is not used when FARCAR_IDENTITY_SOURCE=egress/),
-        expect.stringMatching(/FARCAR_CA_ARN is not used when FARCAR_IDENTITY_SOURCE=egress/),
+        expect.stringMatching(/FARCAR_ISSUER_ARN is not used when FARCAR_IDENTITY_SOURCE=egress/),
       ]),
     );
-    const privateCa = { FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_CA_ARN: CA_ARN_X, FARCAR_TRUST_BUNDLE: bundle };
+    const privateCa = { FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: SPIFFE_X, FARCAR_ISSUER_ARN: ISSUER_ARN_X, FARCAR_TRUST_BUNDLE: bundle };
     for (const name of [SIDECAR_ENV.clientCertSecretId, SIDECAR_ENV.headerSecretId, SIDECAR_ENV.assumeRoleArn, SIDECAR_ENV.roleSessionName]) {
       expect(envProblems({ ...privateCa, [name]: name === SIDECAR_ENV.assumeRoleArn ? ROLE : name === SIDECAR_ENV.roleSessionName ? SESSION : CERT.replace("ap-southeast-2", "us-east-1") })).toEqual([
         expect.stringMatching(new RegExp(`${name} is not used when FARCAR_IDENTITY_SOURCE=privateCa`)),

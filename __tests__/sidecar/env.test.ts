@@ -1,8 +1,8 @@
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { sidecarContainerEnvironment, sidecarHealthCheck, sidecarHealthCheckCommand, SIDECAR_ENTRYPOINT } from "../../envoy/sidecar/container";
-import { API_PASSTHROUGH_TEMPLATE_ARN, parseSidecarEnv, SIDECAR_ENV, spiffeIdProblem } from "../../envoy/sidecar/env";
+import { parseSidecarEnv, SIDECAR_ENV, spiffeIdProblem } from "../../envoy/sidecar/env";
 import { main } from "../../envoy/sidecar/main";
-import { CA_ARN_X, envProblems, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
+import { envProblems, SECRET_ARN_X, SPIFFE_X } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 let bundle: string;
@@ -10,10 +10,12 @@ beforeAll(async () => {
   bundle = (await LocalCa.create("Mesh")).rootPem;
 });
 
+const ISSUER_ARN_X = "arn:aws:lambda:us-east-1:222222222222:function:farcar-afterpay-staging-issuer:farcar-checkout";
+
 const privateCaEnv = (): Record<string, string> => ({
   FARCAR_IDENTITY_SOURCE: "privateCa",
   FARCAR_SPIFFE_ID: SPIFFE_X,
-  FARCAR_CA_ARN: CA_ARN_X,
+  FARCAR_ISSUER_ARN: ISSUER_ARN_X,
   FARCAR_TRUST_BUNDLE: bundle,
 });
 
@@ -24,12 +26,10 @@ describe("parseSidecarEnv", () => {
       spiffeId: SPIFFE_X,
       trustBundlePem: bundle,
       identityDir: IDENTITY_DIR,
-      region: "us-east-1", // from the CA ARN
+      region: "us-east-1", // from the issuer ARN
       startupTimeoutSeconds: 300,
-      caArn: CA_ARN_X,
-      templateArn: "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1",
+      issuerArn: ISSUER_ARN_X,
       certTtlHours: 24,
-      signingAlgorithm: "SHA256WITHECDSA",
     });
   });
 
@@ -45,12 +45,11 @@ describe("parseSidecarEnv", () => {
   });
 
   it("lists every problem at once", () => {
-    const found = envProblems({ FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: "https://x", FARCAR_CA_ARN: "arn:aws:acm-pca:us-east-1:1:ca/x", FARCAR_TRUST_BUNDLE: "not pem", FARCAR_TEMPLATE_ARN: "arn:aws:acm-pca:::template/EndEntityCertificate/V1" });
+    const found = envProblems({ FARCAR_IDENTITY_SOURCE: "privateCa", FARCAR_SPIFFE_ID: "https://x", FARCAR_ISSUER_ARN: "arn:aws:lambda:us-east-1:222222222222:function:farcar-afterpay-staging-issuer", FARCAR_TRUST_BUNDLE: "not pem" });
     expect(found).toEqual([
       expect.stringMatching(/FARCAR_SPIFFE_ID=https:\/\/x is not a valid SPIFFE ID/),
       expect.stringMatching(/FARCAR_TRUST_BUNDLE contains no PEM CERTIFICATE/),
-      expect.stringMatching(/FARCAR_CA_ARN=.* is not an ACM PCA certificate-authority ARN/),
-      expect.stringMatching(/FARCAR_TEMPLATE_ARN=.* must be an APIPassthrough/),
+      expect.stringMatching(/FARCAR_ISSUER_ARN=.* is not an alias-qualified Lambda function ARN/),
       expect.stringMatching(/AWS_REGION is required/),
     ]);
   });
@@ -89,7 +88,7 @@ describe("container contract", () => {
   });
 
   it.each([
-    { source: "privateCa" as const, caArn: CA_ARN_X, certTtlHours: 12 },
+    { source: "privateCa" as const, issuerArn: ISSUER_ARN_X, certTtlHours: 12 },
     { source: "secretsManager" as const, secretArn: SECRET_ARN_X },
   ])("the task-definition environment ($source) is exactly what the sidecar parses", (mode) => {
     const { environment, secrets } = sidecarContainerEnvironment({ ...mode, spiffeId: SPIFFE_X, region: "us-east-1", trustBundleSecretArn: "arn:aws:secretsmanager:us-east-1:222222222222:secret:mesh-bundle-AbCdEf" });
@@ -100,6 +99,6 @@ describe("container contract", () => {
     const config = parseSidecarEnv({ ...env, FARCAR_TRUST_BUNDLE: bundle });
     expect(config.source).toBe(mode.source);
     expect(config.identityDir).toBe(IDENTITY_DIR);
-    if (config.source === "privateCa") expect(config).toMatchObject({ caArn: CA_ARN_X, templateArn: API_PASSTHROUGH_TEMPLATE_ARN, certTtlHours: 12 });
+    if (config.source === "privateCa") expect(config).toMatchObject({ issuerArn: ISSUER_ARN_X, certTtlHours: 12 });
   });
 });

@@ -7,21 +7,59 @@ import {
   type IssueCertificateCommandInput,
   RequestInProgressException,
 } from "@aws-sdk/client-acm-pca";
+import { InvokeCommand, LambdaClient, type InvokeCommandInput } from "@aws-sdk/client-lambda";
 import * as x509 from "@peculiar/x509";
 import { mockClient } from "aws-sdk-client-mock";
+import { randomUUID } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { IDENTITY_FILES } from "../../envoy/identity-files";
 import { certificateSdsDocument, trustBundleSdsDocument } from "../../envoy/sds";
-import { API_PASSTHROUGH_TEMPLATE_ARN, PrivateCaConfig } from "../../envoy/sidecar/env";
+import { PrivateCaConfig } from "../../envoy/sidecar/env";
 import { STATUS_FILE, TEMP_PREFIX } from "../../envoy/sidecar/files";
 import { healthCommand } from "../../envoy/sidecar/main";
 import { PrivateCaSource } from "../../envoy/sidecar/private-ca";
 import { runSidecar } from "../../envoy/sidecar/run";
 import { checkHealth, readStatus, writeStatus } from "../../envoy/sidecar/status";
+import { issue, type IssuerConfig } from "../../issuer/handler";
 import { CA_ARN_X, cleanup, FakeTime, HOUR, leftoverTempFiles, observingFs, silentLog, SPIFFE_X, SPIFFE_Y, tempDir } from "./support/harness";
 import { LocalCa } from "./support/local-ca";
 
 const pca = mockClient(ACMPCAClient);
+// `as never`: client-lambda resolves a newer @smithy/types than aws-sdk-client-mock was typed with (runtime is compatible).
+const lambda = mockClient(LambdaClient as never);
+
+const ISSUER_FUNCTION = "farcar-afterpay-staging-issuer";
+const ISSUER_ARN_X = `arn:aws:lambda:us-east-1:222222222222:function:${ISSUER_FUNCTION}:farcar-checkout`;
+const ISSUER_ARN_Y = `arn:aws:lambda:us-east-1:222222222222:function:${ISSUER_FUNCTION}:farcar-billing`;
+const ISSUER_CONFIG: IssuerConfig = {
+  caArn: CA_ARN_X,
+  templateArn: "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1",
+  signingAlgorithm: "SHA256WITHECDSA",
+  spiffeIdTemplate: "spiffe://block.example/acquisition/afterpay/staging/{service}",
+  maxTtlHours: 168,
+};
+
+/**
+ * Lambda, running the REAL issuer (issuer/handler.ts) for each Invoke: the invoked ARN (alias
+ * included) is what Lambda puts in context.invokedFunctionArn; errors come back as FunctionError
+ * with Lambda's { errorType, errorMessage } payload.
+ */
+function simulateIssuer(): void {
+  lambda.on(InvokeCommand as never).callsFake(async (input: InvokeCommandInput) => {
+    const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    try {
+      const out = await issue(
+        { config: ISSUER_CONFIG, client: new ACMPCAClient({ region: "us-east-1" }), functionName: ISSUER_FUNCTION, clock: time.clock, sleep: (ms) => time.sleep(ms) },
+        input.FunctionName!,
+        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)),
+        randomUUID(),
+      );
+      return { StatusCode: 200, Payload: encode(out) };
+    } catch (err) {
+      return { StatusCode: 200, FunctionError: "Unhandled", Payload: encode({ errorType: (err as Error).name, errorMessage: (err as Error).message }) };
+    }
+  });
+}
 
 /** ACM PCA's throttling error (a generic service exception in this SDK version). */
 function throttling(): Error {
@@ -36,10 +74,8 @@ function config(dir: string, overrides: Partial<PrivateCaConfig> = {}): PrivateC
     identityDir: dir,
     region: "us-east-1",
     startupTimeoutSeconds: 300,
-    caArn: CA_ARN_X,
-    templateArn: API_PASSTHROUGH_TEMPLATE_ARN,
+    issuerArn: ISSUER_ARN_X,
     certTtlHours: 24,
-    signingAlgorithm: "SHA256WITHECDSA",
     ...overrides,
   };
 }
@@ -61,6 +97,7 @@ interface IssueCall {
  * GetCertificate answers RequestInProgressException `inProgress` times per certificate first.
  */
 function simulatePca(opts: { inProgress?: number; sanOverride?: string[]; failFromCall?: number; onIssue?: (n: number) => void | Promise<void> } = {}): IssueCall[] {
+  simulateIssuer();
   const calls: IssueCall[] = [];
   const issued = new Map<string, { pem: string; pending: number }>();
   pca.on(IssueCertificateCommand).callsFake(async (input: IssueCertificateCommandInput) => {
@@ -95,7 +132,7 @@ function simulatePca(opts: { inProgress?: number; sanOverride?: string[]; failFr
 }
 
 function source(cfg: PrivateCaConfig, signal?: AbortSignal): PrivateCaSource {
-  return new PrivateCaSource({ config: cfg, client: new ACMPCAClient({ region: "us-east-1" }), clock: time.clock, sleep: time.sleep, signal });
+  return new PrivateCaSource({ config: cfg, client: new LambdaClient({ region: "us-east-1" }), clock: time.clock, sleep: time.sleep, signal });
 }
 
 beforeAll(async () => {
@@ -105,6 +142,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   pca.reset();
+  lambda.reset();
   dir = tempDir();
   time = new FakeTime();
 });
@@ -112,11 +150,12 @@ beforeEach(() => {
 afterEach(() => cleanup(dir));
 
 describe("privateCa issuance request", () => {
-  it("sends a CSR whose only extension is a critical SAN with exactly the SPIFFE ID, and exactly that APIPassthrough SAN", async () => {
+  it("invokes its own issuer alias with a CSR whose only extension is a critical SAN with exactly the SPIFFE ID; the issuer writes exactly that APIPassthrough SAN", async () => {
     const calls = simulatePca();
     const svid = await source(config(dir)).fetch();
 
     expect(calls).toHaveLength(1);
+    expect(lambda.commandCalls(InvokeCommand as never).map((c) => (c.args[0].input as InvokeCommandInput).FunctionName)).toStrictEqual([ISSUER_ARN_X]);
     const { input, csrPem } = calls[0];
     expect(input.CertificateAuthorityArn).toBe(CA_ARN_X);
     expect(input.TemplateArn).toBe("arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1");
@@ -144,7 +183,7 @@ describe("privateCa issuance request", () => {
     simulatePca({ inProgress: 3 });
     await source(config(dir)).fetch();
     expect(pca.commandCalls(GetCertificateCommand)).toHaveLength(4);
-    expect(time.sleeps).toStrictEqual([250, 500, 1000]);
+    expect(time.sleeps).toStrictEqual([200, 400, 800]);
   });
 
   it("refuses a certificate whose SAN is not the requested SPIFFE ID (a misbehaving CA)", async () => {
@@ -152,6 +191,12 @@ describe("privateCa issuance request", () => {
     await expect(source(config(dir)).fetch()).rejects.toThrow(/URI SANs .*billing.* are not exactly/);
     simulatePca({ sanOverride: [SPIFFE_X, SPIFFE_Y] });
     await expect(source(config(dir)).fetch()).rejects.toThrow(/are not exactly/);
+  });
+
+  it("fails, naming both, when its alias stands for another identity than FARCAR_SPIFFE_ID (a miswired task definition)", async () => {
+    simulatePca();
+    await expect(source(config(dir, { issuerArn: ISSUER_ARN_Y })).fetch()).rejects.toThrow(/may only be spiffe:.*billing.*CSR asks for url:spiffe:.*checkout/);
+    expect(pca.commandCalls(IssueCertificateCommand)).toHaveLength(0);
   });
 });
 

@@ -1,9 +1,7 @@
 /**
- * Farcar identity in the ingress stacks: per-service issuing CAs under the acquisition CA, SVID
- * secrets, the mesh trust bundle, and least-privilege IAM around them.
+ * Farcar identity in the ingress stacks: one CA per environment, the SVID issuer and its aliases,
+ * SVID secrets, the mesh trust bundle, and least-privilege IAM around them.
  */
-import { Testing } from "cdktf";
-import { AcmpcaCertificateAuthority } from "@cdktf/provider-aws/lib/acmpca-certificate-authority";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
 
@@ -21,59 +19,63 @@ describe("privateCa with an adopted acquisition CA", () => {
   const tf = example.json("afterpay-production-ingress");
   const adopted = "arn:aws:acm-pca:us-east-1:121212121212:certificate-authority/0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7";
 
-  test("each inbound service gets its own short-lived issuing CA", () => {
-    const cas = Object.entries(all(tf, "aws_acmpca_certificate_authority"));
-    expect(cas.map(([id]) => id.replace(/_[A-F0-9]{8}$/, "")).sort()).toEqual([
-      "identity-checkout_issuing-ca",
-      "identity-disputes_issuing-ca",
-      "identity-merchant-onboarding_issuing-ca",
-    ]);
-    const stack = example.stacks.ingress.find((s) => s.node.id === "afterpay-production-ingress")!;
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(AcmpcaCertificateAuthority, {
-      type: "SUBORDINATE",
-      usage_mode: "SHORT_LIVED_CERTIFICATE",
+  test("no CA per service: the adopted CA is the environment's only CA, used by the issuer alone", () => {
+    expect(tf.resource.aws_acmpca_certificate_authority).toBeUndefined();
+    expect(tf.resource.aws_acmpca_certificate).toBeUndefined();
+    const [, fn] = one(tf, "aws_lambda_function", "svid-issuer");
+    expect(fn.environment.variables).toMatchObject({
+      FARCAR_ISSUER_CA_ARN: adopted,
+      FARCAR_ISSUER_TEMPLATE_ARN: "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1",
+      FARCAR_ISSUER_SPIFFE_ID_TEMPLATE: "spiffe://block.example/acquisition/afterpay/production/{service}",
+    });
+    const issuer = policyOf(tf, "svid-issuer_policy");
+    expect(issuer.Statement[0]).toEqual({
+      Sid: "IssueSvidsFromTheEnvironmentCa",
+      Effect: "Allow",
+      Action: "acm-pca:IssueCertificate",
+      Resource: adopted,
+      Condition: { StringEquals: { "acm-pca:TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1" } },
     });
   });
 
-  test("service CAs are signed by the adopted CA as path-length-0 CAs and activated", () => {
-    for (const cert of Object.values(all(tf, "aws_acmpca_certificate"))) {
-      expect(cert.certificate_authority_arn).toBe(adopted);
-      expect(cert.template_arn).toBe("arn:aws:acm-pca:::template/SubordinateCACertificate_PathLen0/V1");
-    }
-    expect(Object.keys(all(tf, "aws_acmpca_certificate_authority_certificate"))).toHaveLength(3);
+  test("one issuer alias per inbound service, named after it", () => {
+    const aliases = Object.values(all(tf, "aws_lambda_alias")).map((a) => a.name).sort();
+    expect(aliases).toEqual(["farcar-checkout", "farcar-disputes", "farcar-merchant-onboarding"]);
   });
 
-  test("a task role may issue only from its own CA, only with the APIPassthrough template", () => {
-    const [caId] = one(tf, "aws_acmpca_certificate_authority", "identity-checkout_");
+  test("a task role may invoke its own issuer alias and nothing else; no acm-pca permission", () => {
+    const [aliasId] = one(tf, "aws_lambda_alias", "alias-checkout_");
     const policy = policyOf(tf, "farcar-checkout_task-policy");
-    expect(policy.Statement).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Effect: "Allow",
-          Action: "acm-pca:IssueCertificate",
-          Resource: `\${aws_acmpca_certificate_authority.${caId}.arn}`,
-          Condition: { StringEquals: { "acm-pca:TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1" } },
-        }),
-      ]),
-    );
-    const resources = policy.Statement.flatMap((s: Json) => [s.Resource].flat());
-    expect(resources.every((r: string) => r === `\${aws_acmpca_certificate_authority.${caId}.arn}`)).toBe(true);
+    expect(policy.Statement).toEqual([
+      { Sid: "ObtainOwnSvidFromTheIssuer", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `\${aws_lambda_alias.${aliasId}.arn}` },
+    ]);
   });
 
-  test("the sidecar is told its own CA and SPIFFE ID, and gets the trust bundle from a secret", () => {
-    const [caId] = one(tf, "aws_acmpca_certificate_authority", "identity-disputes_");
+  test("the sidecar is told its own issuer alias and SPIFFE ID, and gets the trust bundle from a secret", () => {
+    const [aliasId] = one(tf, "aws_lambda_alias", "alias-disputes_");
     const [, task] = one(tf, "aws_ecs_task_definition", "farcar-disputes_");
     const sidecar = JSON.parse(task.container_definitions)[0];
     const env = Object.fromEntries(sidecar.environment.map((e: Json) => [e.name, e.value]));
     expect(env).toMatchObject({
       FARCAR_IDENTITY_SOURCE: "privateCa",
-      FARCAR_CA_ARN: `\${aws_acmpca_certificate_authority.${caId}.arn}`,
+      FARCAR_ISSUER_ARN: `\${aws_lambda_alias.${aliasId}.arn}`,
       FARCAR_SPIFFE_ID: "spiffe://block.example/acquisition/afterpay/production/disputes",
     });
     const [bundleId] = one(tf, "aws_secretsmanager_secret", "mesh-trust-bundle");
     expect(sidecar.secrets).toEqual([{ name: "FARCAR_TRUST_BUNDLE", valueFrom: `\${aws_secretsmanager_secret.${bundleId}.arn}` }]);
     const exec = policyOf(tf, "farcar-disputes_execution-policy");
     expect(exec.Statement.find((s: Json) => s.Sid === "ReadInjectedSecrets").Resource).toEqual([`\${aws_secretsmanager_secret.${bundleId}.arn}`]);
+  });
+
+  test("the issuer's role is assumable by Lambda of this account only", () => {
+    const [, role] = one(tf, "aws_iam_role", "svid-issuer_role");
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      // The proxy account is created by the org stack: its ID comes from the org stack's outputs.
+      expect.objectContaining({
+        Principal: { Service: "lambda.amazonaws.com" },
+        Condition: { StringEquals: { "aws:SourceAccount": "${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}" } },
+      }),
+    ]);
   });
 
   test("the mesh trust bundle secret holds the fleet's PEM", () => {
@@ -83,27 +85,33 @@ describe("privateCa with an adopted acquisition CA", () => {
 });
 
 describe("privateCa with a created acquisition CA", () => {
-  test("before the ceremony: the CA is created and its CSR output, service CAs wait, no tasks run", () => {
+  test("before the ceremony: one short-lived CA is created and its CSR output, no tasks run", () => {
     const tf = synthFleet(fleetFromYaml(BASE_FLEET)).json("afterpay-staging-ingress");
     const [, ca] = one(tf, "aws_acmpca_certificate_authority", "acquisition-ca");
-    expect(ca).toMatchObject({ type: "SUBORDINATE", usage_mode: "GENERAL_PURPOSE", lifecycle: { prevent_destroy: true } });
+    expect(ca).toMatchObject({ type: "SUBORDINATE", usage_mode: "SHORT_LIVED_CERTIFICATE", lifecycle: { prevent_destroy: true } });
+    expect(Object.keys(all(tf, "aws_acmpca_certificate_authority"))).toHaveLength(1);
     expect(tf.output.acquisition_ca_csr.value).toMatch(/certificate_signing_request\}$/);
-    expect(tf.resource.aws_acmpca_certificate).toBeUndefined();
+    expect(tf.resource.aws_acmpca_certificate_authority_certificate).toBeUndefined();
     for (const svc of Object.values(all(tf, "aws_ecs_service"))) expect(svc.desired_count).toBe(0);
   });
 
-  test("after the ceremony: the signed certificate is installed and service CAs are signed by it", () => {
+  test("after the ceremony: the signed certificate is installed, and the issuer and every ECS service depend on it (issue 11 item 7)", () => {
     const tf = synthFleet(
       fleetFromYaml(fleetWith(["        network:", "        identity: { acquisitionCaCertificate: mesh/ca-bundle.pem }\n        network:"])),
     ).json("afterpay-staging-ingress");
     const [caId] = one(tf, "aws_acmpca_certificate_authority", "acquisition-ca");
-    const [, installed] = one(tf, "aws_acmpca_certificate_authority_certificate", "acquisition-ca");
+    const [installedId, installed] = one(tf, "aws_acmpca_certificate_authority_certificate", "acquisition-ca");
     expect(installed.certificate_authority_arn).toBe(`\${aws_acmpca_certificate_authority.${caId}.arn}`);
     expect(installed.certificate).toContain("-----BEGIN CERTIFICATE-----");
-    for (const cert of Object.values(all(tf, "aws_acmpca_certificate"))) {
-      expect(cert.certificate_authority_arn).toBe(`\${aws_acmpca_certificate_authority.${caId}.arn}`);
+    const [, fn] = one(tf, "aws_lambda_function", "svid-issuer");
+    expect(fn.depends_on).toContain(`aws_acmpca_certificate_authority_certificate.${installedId}`);
+    const services = Object.entries(all(tf, "aws_ecs_service"));
+    expect(services.length).toBeGreaterThan(0);
+    for (const [id, svc] of services) {
+      expect(svc.desired_count).toBe("${var.desired_count}");
+      expect(`${id}: ${svc.depends_on}`).toContain(`aws_acmpca_certificate_authority_certificate.${installedId}`);
+      expect(svc.depends_on.some((d: string) => d.startsWith("aws_lambda_alias."))).toBe(true);
     }
-    for (const svc of Object.values(all(tf, "aws_ecs_service"))) expect(svc.desired_count).toBe("${var.desired_count}");
   });
 });
 
@@ -147,4 +155,78 @@ describe("secretsManager", () => {
       Condition: { StringEquals: { "aws:SourceAccount": "777777777777" }, ArnLike: { "aws:SourceArn": "arn:aws:ecs:us-east-1:777777777777:*" } },
     });
   });
+});
+
+describe("secretsManager with a writer in another account (issue 11 item 13)", () => {
+  const WRITER = "arn:aws:iam::111111111111:role/spire-svid-writer";
+  const yaml = fleetWith(["        network:", `        identity: { source: secretsManager, svidWriterArn: "${WRITER}" }\n        network:`]);
+  const synthesized = synthFleet(fleetFromYaml(yaml));
+  const tf = synthesized.json("afterpay-staging-ingress");
+
+  test("SVID secrets use one customer managed key of the environment", () => {
+    const [keyId, key] = one(tf, "aws_kms_key", "svid-key");
+    expect(key.enable_key_rotation).toBe(true);
+    for (const secret of Object.values(all(tf, "aws_secretsmanager_secret")).filter((s) => s.name.endsWith("/svid"))) {
+      expect(secret.kms_key_id).toBe(`\${aws_kms_key.${keyId}.arn}`);
+    }
+  });
+
+  test("the writer may put the secret's value but not read it; everyone but the task role is denied reading", () => {
+    const [roleId] = one(tf, "aws_iam_role", "farcar-checkout_task-role");
+    const [, policy] = one(tf, "aws_secretsmanager_secret_policy", "identity-checkout");
+    expect(JSON.parse(policy.policy).Statement).toEqual([
+      expect.objectContaining({ Sid: "OnlyItsFarcarReadsThisSecret", Effect: "Deny", Condition: { StringNotEquals: { "aws:PrincipalArn": `\${aws_iam_role.${roleId}.arn}` } } }),
+      {
+        Sid: "ParentIdentitySystemWritesTheSvid",
+        Effect: "Allow",
+        Principal: { AWS: WRITER },
+        Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"],
+        Resource: "*",
+      },
+    ]);
+  });
+
+  test("the key policy: the writer generates data keys via Secrets Manager only; each task role decrypts its own secret only", () => {
+    const [, keyPolicy] = one(tf, "aws_kms_key_policy", "svid-key");
+    const statements = JSON.parse(keyPolicy.policy).Statement as Json[];
+    expect(statements.find((s) => s.Sid === "ParentIdentitySystemWritesSvids")).toEqual({
+      Sid: "ParentIdentitySystemWritesSvids",
+      Effect: "Allow",
+      Principal: { AWS: WRITER },
+      Action: "kms:GenerateDataKey",
+      Resource: "*",
+      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+    });
+    const [roleId] = one(tf, "aws_iam_role", "farcar-checkout_task-role");
+    const [secretId] = one(tf, "aws_secretsmanager_secret", "identity-checkout_svid");
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Principal: { AWS: `\${aws_iam_role.${roleId}.arn}` },
+        Action: "kms:Decrypt",
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": `\${aws_secretsmanager_secret.${secretId}.arn}` } },
+      }),
+    );
+    expect(statements.filter((s) => s.Action === "kms:Decrypt")).toHaveLength(2);
+  });
+
+  test("is refused with privateCa, located", () => {
+    expect(() => fleetFromYaml(fleetWith(["        network:", `        identity: { svidWriterArn: "${WRITER}" }\n        network:`]))).toThrow(
+      /identity\.svidWriterArn: only applies with source: secretsManager/,
+    );
+  });
+
+  test("validates against the provider schema", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { checkStack, describeFailure } = await import("../support/terraform");
+    const work = mkdtempSync(path.join(tmpdir(), "farcar-tf-writer-"));
+    try {
+      const check = await checkStack(synthesized.dir("afterpay-staging-ingress"), work);
+      if (!check.plan?.ok) throw new Error(describeFailure(check));
+      expect(check.validate?.json?.valid).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

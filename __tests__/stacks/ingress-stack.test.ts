@@ -176,7 +176,7 @@ describe("network", () => {
 
   test("has the interface endpoints a Farcar needs, the S3 gateway endpoint and the route to the mesh", () => {
     const services = Object.values(resources("aws_vpc_endpoint")).map((e) => e.service_name.replace("com.amazonaws.us-east-1.", ""));
-    expect(services.sort()).toEqual(["acm-pca", "ecr.api", "ecr.dkr", "execute-api", "logs", "s3", "secretsmanager", "sts"]);
+    expect(services.sort()).toEqual(["ecr.api", "ecr.dkr", "execute-api", "lambda", "logs", "s3", "secretsmanager", "sts"]);
     const routes = Object.entries(resources("aws_route")).map(([id, r]) => [id.split("_")[0], r.destination_cidr_block, r.transit_gateway_id]);
     expect(routes.sort()).toEqual([
       // back to the acquisition's callers, from the execute-api endpoint VPC

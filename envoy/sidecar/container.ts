@@ -7,7 +7,7 @@
  *   both containers:    mountPoints [{ sourceVolume: <task bind-mount volume>, containerPath: IDENTITY_DIR }]
  */
 import { IDENTITY_DIR } from "../identity-files";
-import { API_PASSTHROUGH_TEMPLATE_ARN, SIDECAR_ENV, SigningAlgorithm } from "./env";
+import { SIDECAR_ENV } from "./env";
 
 export const SIDECAR_CONTAINER_NAME = "farcar-identity";
 
@@ -46,7 +46,7 @@ interface CommonInput {
 
 export type SidecarContainerInput = CommonInput &
   (
-    | { source: "privateCa"; caArn: string; templateArn?: string; certTtlHours?: number; signingAlgorithm?: SigningAlgorithm }
+    | { source: "privateCa"; /** This Farcar's alias of the environment issuer. */ issuerArn: string; certTtlHours?: number }
     | { source: "secretsManager"; secretArn: string; secretPollSeconds?: number }
   );
 
@@ -65,12 +65,7 @@ export function sidecarContainerEnvironment(input: SidecarContainerInput): Sidec
     [SIDECAR_ENV.startupTimeoutSeconds, input.startupTimeoutSeconds],
   ];
   if (input.source === "privateCa") {
-    env.push(
-      [SIDECAR_ENV.caArn, input.caArn],
-      [SIDECAR_ENV.templateArn, input.templateArn ?? API_PASSTHROUGH_TEMPLATE_ARN],
-      [SIDECAR_ENV.certTtlHours, input.certTtlHours ?? 24],
-      [SIDECAR_ENV.signingAlgorithm, input.signingAlgorithm],
-    );
+    env.push([SIDECAR_ENV.issuerArn, input.issuerArn], [SIDECAR_ENV.certTtlHours, input.certTtlHours ?? 24]);
   } else {
     env.push([SIDECAR_ENV.secretId, input.secretArn], [SIDECAR_ENV.secretPollSeconds, input.secretPollSeconds]);
   }

@@ -28,14 +28,13 @@ export const SIDECAR_ENV = {
   identityDir: "FARCAR_IDENTITY_DIR",
   /** Give up when no certificate could be installed this many seconds after start (default 300). */
   startupTimeoutSeconds: "FARCAR_STARTUP_TIMEOUT_SECONDS",
-  /** privateCa: the per-service issuing CA (short-lived-certificate mode subordinate). */
-  caArn: "FARCAR_CA_ARN",
-  /** privateCa: an APIPassthrough template (default API_PASSTHROUGH_TEMPLATE_ARN). */
-  templateArn: "FARCAR_TEMPLATE_ARN",
-  /** privateCa: requested lifetime in hours, 1..168 (default 24). */
+  /**
+   * privateCa: this Farcar's alias of the environment's SVID issuer (alias-qualified Lambda ARN,
+   * issuer/identity.ts). The issuer, not the sidecar, decides the SPIFFE ID; the sidecar checks it.
+   */
+  issuerArn: "FARCAR_ISSUER_ARN",
+  /** privateCa: requested lifetime in hours, 1..168 (default 24; the issuer may grant less). */
   certTtlHours: "FARCAR_CERT_TTL_HOURS",
-  /** privateCa: algorithm the CA signs with; follows the CA's key type (default SHA256WITHECDSA). */
-  signingAlgorithm: "FARCAR_SIGNING_ALGORITHM",
   /** secretsManager: secret ARN (or name) holding the SVID. */
   secretId: "FARCAR_SECRET_ID",
   /** secretsManager and egress: how often to look for a new secret version, seconds (default 60). */
@@ -54,25 +53,8 @@ export const SIDECAR_ENV = {
 
 export type SidecarEnvName = (typeof SIDECAR_ENV)[keyof typeof SIDECAR_ENV];
 
-/**
- * The AWS Private CA template that copies `ApiPassthrough` SANs into an end-entity certificate
- * (KU digitalSignature/keyEncipherment, EKU serverAuth+clientAuth). Template ARNs have no region
- * or account. In other partitions use e.g. `arn:aws-cn:acm-pca:::template/...`.
- */
-export const API_PASSTHROUGH_TEMPLATE_ARN = "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1";
-
 /** AWS Private CA in SHORT_LIVED_CERTIFICATE mode issues certificates valid for at most 7 days. */
 export const MAX_SHORT_LIVED_CERT_TTL_HOURS = 168;
-
-export const SIGNING_ALGORITHMS = [
-  "SHA256WITHECDSA",
-  "SHA384WITHECDSA",
-  "SHA512WITHECDSA",
-  "SHA256WITHRSA",
-  "SHA384WITHRSA",
-  "SHA512WITHRSA",
-] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 export const IDENTITY_SOURCES = ["privateCa", "secretsManager", "egress"] as const;
 export type IdentitySourceKind = (typeof IDENTITY_SOURCES)[number];
@@ -88,10 +70,9 @@ interface CommonConfig {
 
 export interface PrivateCaConfig extends CommonConfig {
   source: "privateCa";
-  caArn: string;
-  templateArn: string;
+  /** Alias-qualified ARN of the issuer function. */
+  issuerArn: string;
   certTtlHours: number;
-  signingAlgorithm: SigningAlgorithm;
 }
 
 export interface SecretsManagerConfig extends CommonConfig {
@@ -141,8 +122,7 @@ export class SidecarConfigError extends Error {
   }
 }
 
-const CA_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority\/[0-9a-f-]{36}$/;
-const TEMPLATE_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:::template\/[A-Za-z0-9_]+_(APIPassthrough|APICSRPassthrough)\/V\d+$/;
+const ISSUER_ALIAS_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z0-9-]+):(\d{12}):function:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,128}$/;
 const SECRET_ARN = /^arn:(aws|aws-cn|aws-us-gov):secretsmanager:([a-z0-9-]+):(\d{12}):secret:[A-Za-z0-9/_+=.@-]+$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
@@ -265,16 +245,10 @@ export function parseSidecarEnv(env: Env): SidecarConfig {
 
   if (source === "privateCa") {
     forbidden("privateCa", [SIDECAR_ENV.secretId, SIDECAR_ENV.secretPollSeconds, ...egressOnly]);
-    const caArn = required(SIDECAR_ENV.caArn, "the ARN of this service's issuing CA");
-    const caMatch = caArn ? CA_ARN.exec(caArn) : null;
-    if (caArn && !caMatch) problems.push(`${SIDECAR_ENV.caArn}=${caArn} is not an ACM PCA certificate-authority ARN`);
-    if (caMatch) arnRegions.push(caMatch[2]);
-    const templateArn = get(SIDECAR_ENV.templateArn) ?? API_PASSTHROUGH_TEMPLATE_ARN;
-    if (!TEMPLATE_ARN.test(templateArn)) {
-      problems.push(
-        `${SIDECAR_ENV.templateArn}=${templateArn} must be an APIPassthrough/APICSRPassthrough template ARN (the SPIFFE ID is passed through the API), e.g. ${API_PASSTHROUGH_TEMPLATE_ARN}`,
-      );
-    }
+    const issuerArn = required(SIDECAR_ENV.issuerArn, "this Farcar's alias of the environment's SVID issuer (an alias-qualified Lambda function ARN)");
+    const issuerMatch = issuerArn ? ISSUER_ALIAS_ARN.exec(issuerArn) : null;
+    if (issuerArn && !issuerMatch) problems.push(`${SIDECAR_ENV.issuerArn}=${issuerArn} is not an alias-qualified Lambda function ARN (…:function:NAME:ALIAS)`);
+    if (issuerMatch) arnRegions.push(issuerMatch[2]);
     const certTtlHours = integer(
       SIDECAR_ENV.certTtlHours,
       24,
@@ -282,19 +256,15 @@ export function parseSidecarEnv(env: Env): SidecarConfig {
       MAX_SHORT_LIVED_CERT_TTL_HOURS,
       " (short-lived-certificate CAs issue for at most 7 days)",
     );
-    const algorithm = get(SIDECAR_ENV.signingAlgorithm) ?? "SHA256WITHECDSA";
-    if (!(SIGNING_ALGORITHMS as readonly string[]).includes(algorithm)) {
-      problems.push(`${SIDECAR_ENV.signingAlgorithm}=${algorithm} must be one of ${SIGNING_ALGORITHMS.join(", ")} (matching the CA's key algorithm)`);
-    }
-    config = { ...common(), source: "privateCa", caArn, templateArn, certTtlHours, signingAlgorithm: algorithm as SigningAlgorithm };
+    config = { ...common(), source: "privateCa", issuerArn, certTtlHours };
   } else if (source === "secretsManager") {
-    forbidden("secretsManager", [SIDECAR_ENV.caArn, SIDECAR_ENV.templateArn, SIDECAR_ENV.certTtlHours, SIDECAR_ENV.signingAlgorithm, ...egressOnly]);
+    forbidden("secretsManager", [SIDECAR_ENV.issuerArn, SIDECAR_ENV.certTtlHours, ...egressOnly]);
     const id = required(SIDECAR_ENV.secretId, "the ARN of the secret the parent's identity system writes this Farcar's SVID to");
     secretId(SIDECAR_ENV.secretId, id || undefined);
     const secretPollSeconds = integer(SIDECAR_ENV.secretPollSeconds, 60, 5, 3600);
     config = { ...common(), source: "secretsManager", secretId: id, secretPollSeconds };
   } else if (egress) {
-    forbidden("egress", [SIDECAR_ENV.caArn, SIDECAR_ENV.templateArn, SIDECAR_ENV.certTtlHours, SIDECAR_ENV.signingAlgorithm, SIDECAR_ENV.secretId]);
+    forbidden("egress", [SIDECAR_ENV.issuerArn, SIDECAR_ENV.certTtlHours, SIDECAR_ENV.secretId]);
     const clientCertificateSecretId = secretId(SIDECAR_ENV.clientCertSecretId, get(SIDECAR_ENV.clientCertSecretId));
     const headerSecretId = secretId(SIDECAR_ENV.headerSecretId, get(SIDECAR_ENV.headerSecretId));
     const roleArn = get(SIDECAR_ENV.assumeRoleArn);
@@ -341,7 +311,7 @@ export function parseSidecarEnv(env: Env): SidecarConfig {
   }
   const region = get(SIDECAR_ENV.region) ?? regionFromArn;
   if (region === undefined) {
-    problems.push(`${SIDECAR_ENV.region} is required (it can only be derived from a full CA or secret ARN)`);
+    problems.push(`${SIDECAR_ENV.region} is required (it can only be derived from a full issuer or secret ARN)`);
   } else if (!REGION.test(region)) {
     problems.push(`${SIDECAR_ENV.region}=${region} is not an AWS region name`);
   } else if (regionFromArn !== undefined && region !== regionFromArn) {

@@ -9,7 +9,7 @@
  * Exit codes: 0 clean stop (SIGTERM/SIGINT) or healthy; 1 certificate expired / never obtained /
  * unhealthy; 2 invalid configuration.
  */
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
 import { IDENTITY_DIR } from "../identity-files";
@@ -47,7 +47,7 @@ async function health(env: NodeJS.ProcessEnv, now: Date): Promise<{ healthy: boo
 function sourceFor(config: IngressSidecarConfig, signal: AbortSignal): IdentitySource {
   const clock = (): Date => new Date();
   if (config.source === "privateCa") {
-    return new PrivateCaSource({ config, client: new ACMPCAClient({ region: config.region }), clock, sleep: realSleep, signal });
+    return new PrivateCaSource({ config, client: new LambdaClient({ region: config.region }), clock, sleep: realSleep, signal });
   }
   return new SecretsManagerSource({ config, client: new SecretsManagerClient({ region: config.region }), clock, signal });
 }

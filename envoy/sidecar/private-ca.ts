@@ -1,28 +1,24 @@
 /**
- * privateCa mode: the key is generated inside the task and never leaves it; AWS Private CA signs a
- * CSR and stamps the SPIFFE ID through the APIPassthrough template.
+ * privateCa mode: the key is generated inside the task and never leaves it; the environment's SVID
+ * issuer (issuer/handler.ts, a Lambda function) has AWS Private CA sign the CSR with the SPIFFE ID
+ * the ISSUER chooses from the alias this Farcar invoked.
  *
- * Security note (why every inbound service has its own CA): ACM PCA's IAM model cannot restrict
- * WHICH SAN a caller puts into `ApiPassthrough` — `acm-pca:TemplateArn` is the only request
- * condition key. A role allowed to issue from a CA can therefore mint ANY SPIFFE ID that CA's
- * certificates are trusted for. "Only X's Farcar can be X" holds because X's task role may issue
- * from X's CA alone, and the mesh maps X's CA to X's SPIFFE ID (see modules/identity/policies.ts).
+ * The task role may invoke its own alias only and has no acm-pca permission, so code running in
+ * this task can obtain this Farcar's SVID and no other (modules/identity/policies.ts; proven by
+ * `npm run verify`, verify/identity.ts).
  */
-import { randomUUID, webcrypto } from "node:crypto";
-import {
-  GetCertificateCommand,
-  IssueCertificateCommand,
-  type IssueCertificateCommandInput,
-} from "@aws-sdk/client-acm-pca";
+import { webcrypto } from "node:crypto";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import * as x509 from "@peculiar/x509";
+import type { IssueRequest, IssueResponse } from "../../issuer/identity";
 import type { PrivateCaConfig } from "./env";
 // ./svid also registers node's webcrypto as @peculiar/x509's crypto provider.
 import { renewalTime, Svid, verifySvid } from "./svid";
 import type { IdentitySource, Sleep } from "./source";
 
-/** The slice of ACMPCAClient the sidecar uses (an ACMPCAClient satisfies it). */
-export interface PcaClientLike {
-  send(command: IssueCertificateCommand | GetCertificateCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+/** The slice of LambdaClient the sidecar uses (a LambdaClient satisfies it). */
+export interface LambdaClientLike {
+  send(command: InvokeCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
 const EC_P256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
@@ -36,8 +32,7 @@ export interface KeyAndCsr {
  * An ECDSA P-256 key and a CSR for it whose ONLY extension is a critical subjectAltName holding
  * exactly the SPIFFE ID URI. The subject is empty: an X.509-SVID must not rely on the subject (the
  * SPIFFE ID is the identity), and RFC 5280 requires the SAN to be critical when the subject is
- * empty — AWS Private CA rejects an empty-subject CSR whose SAN is not critical. Each service has
- * its own CA, so audit reports still attribute every certificate to a service.
+ * empty. The issuer refuses a CSR asking for any other name (issuer/handler.ts checkCsr).
  */
 export async function generateKeyAndCsr(spiffeId: string): Promise<KeyAndCsr> {
   const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
@@ -50,30 +45,18 @@ export async function generateKeyAndCsr(spiffeId: string): Promise<KeyAndCsr> {
   return { privateKeyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n", csrPem: csr.toString("pem") + "\n" };
 }
 
-/** The exact IssueCertificate request for a CSR (exported so tests and docs share one definition). */
-export function issueCertificateInput(config: PrivateCaConfig, csrPem: string, now: Date, idempotencyToken: string): IssueCertificateCommandInput {
-  return {
-    CertificateAuthorityArn: config.caArn,
-    Csr: new TextEncoder().encode(csrPem),
-    SigningAlgorithm: config.signingAlgorithm,
-    TemplateArn: config.templateArn,
-    // The API has no HOURS validity type (only END_DATE, ABSOLUTE, DAYS, MONTHS, YEARS; DAYS has
-    // a one-day minimum), so an hour-granular lifetime is an ABSOLUTE expiry in epoch seconds.
-    // Not-before defaults to issuance time minus 60 minutes (clock-skew allowance).
-    Validity: { Type: "ABSOLUTE", Value: Math.floor(now.getTime() / 1000) + config.certTtlHours * 3600 },
-    ApiPassthrough: { Extensions: { SubjectAlternativeNames: [{ UniformResourceIdentifier: config.spiffeId }] } },
-    IdempotencyToken: idempotencyToken,
-  };
+/** The exact Invoke request for a CSR (exported so tests and docs share one definition). */
+export function issuerInvokeInput(config: PrivateCaConfig, csrPem: string): { FunctionName: string; InvocationType: "RequestResponse"; Payload: Uint8Array } {
+  const request: IssueRequest = { csrPem, ttlHours: config.certTtlHours };
+  return { FunctionName: config.issuerArn, InvocationType: "RequestResponse", Payload: new TextEncoder().encode(JSON.stringify(request)) };
 }
 
 export interface PrivateCaSourceOptions {
   config: PrivateCaConfig;
-  client: PcaClientLike;
+  client: LambdaClientLike;
   clock: () => Date;
   sleep: Sleep;
   signal?: AbortSignal;
-  /** How long to wait for the CA to finish issuing (default 120 s). */
-  issueTimeoutMs?: number;
   /** Override key/CSR generation (tests). */
   generate?: (spiffeId: string) => Promise<KeyAndCsr>;
 }
@@ -83,52 +66,40 @@ export class PrivateCaSource implements IdentitySource {
 
   constructor(private readonly opts: PrivateCaSourceOptions) {}
 
-  /** Issues a fresh SVID (new key every time: rotation also rotates the key). */
+  /** Obtains a fresh SVID from the issuer (new key every time: rotation also rotates the key). */
   async fetch(): Promise<Svid> {
     const { config, client, clock, signal } = this.opts;
     const { privateKeyPem, csrPem } = await (this.opts.generate ?? generateKeyAndCsr)(config.spiffeId);
-    const issued = (await client.send(
-      new IssueCertificateCommand(issueCertificateInput(config, csrPem, clock(), randomUUID())),
-      { abortSignal: signal },
-    )) as { CertificateArn?: string };
-    if (!issued.CertificateArn) throw new Error("IssueCertificate returned no CertificateArn");
-    const { certificate, chain } = await this.waitForCertificate(issued.CertificateArn);
+    const out = (await client.send(new InvokeCommand(issuerInvokeInput(config, csrPem)), { abortSignal: signal })) as {
+      FunctionError?: string;
+      Payload?: Uint8Array;
+    };
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+    if (out.FunctionError) {
+      let message = text;
+      try {
+        const payload = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+        message = `${payload.errorType ?? "Error"}: ${payload.errorMessage ?? text}`;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new Error(`the issuer ${config.issuerArn} refused or failed: ${message}`);
+    }
+    const issued = JSON.parse(text) as IssueResponse;
+    if (issued.spiffeId !== config.spiffeId) {
+      throw new Error(`the issuer says this Farcar is ${issued.spiffeId}, but FARCAR_SPIFFE_ID is ${config.spiffeId}: the alias and the task definition disagree`);
+    }
     return verifySvid({
-      chainPem: chain ? `${certificate.trim()}\n${chain.trim()}\n` : `${certificate.trim()}\n`,
+      chainPem: issued.chainPem ? `${issued.certificatePem.trim()}\n${issued.chainPem.trim()}\n` : `${issued.certificatePem.trim()}\n`,
       privateKeyPem,
       spiffeId: config.spiffeId,
       now: clock(),
-      origin: issued.CertificateArn,
+      origin: issued.certificateArn,
     });
   }
 
   /** Renew at half of the installed certificate's lifetime. */
   nextCheck(current: Svid): Date {
     return renewalTime(current);
-  }
-
-  /** Polls GetCertificate while the CA answers RequestInProgressException, with capped backoff. */
-  private async waitForCertificate(certificateArn: string): Promise<{ certificate: string; chain?: string }> {
-    const { config, client, clock, sleep, signal } = this.opts;
-    const deadline = clock().getTime() + (this.opts.issueTimeoutMs ?? 120_000);
-    let delay = 250;
-    for (;;) {
-      try {
-        const out = (await client.send(
-          new GetCertificateCommand({ CertificateAuthorityArn: config.caArn, CertificateArn: certificateArn }),
-          { abortSignal: signal },
-        )) as { Certificate?: string; CertificateChain?: string };
-        if (!out.Certificate) throw new Error(`GetCertificate returned no certificate for ${certificateArn}`);
-        return { certificate: out.Certificate, chain: out.CertificateChain };
-      } catch (err) {
-        if ((err as Error).name !== "RequestInProgressException") throw err;
-        if (clock().getTime() + delay > deadline) {
-          throw new Error(`certificate ${certificateArn} still not issued after ${this.opts.issueTimeoutMs ?? 120_000} ms`);
-        }
-        await sleep(delay, signal);
-        if (signal?.aborted) throw new Error("aborted");
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
   }
 }

@@ -2,24 +2,21 @@
  * The PKI behind Farcar SVIDs (AWS Private CA):
  *
  *   parent mesh root (out of band)
- *     └─ acquisition CA        one per acquisition × environment; created here (its CSR is signed
- *        │                     by the parent's root in a ceremony, see help/identity.md) or adopted
- *        └─ service CA         one per inbound service, SHORT_LIVED_CERTIFICATE mode, signed here
- *             └─ SVID          issued by the Farcar's sidecar with the APIPassthrough template
+ *     └─ environment CA     ONE per acquisition × environment, SHORT_LIVED_CERTIFICATE mode; created
+ *        │                  here (its CSR signed by the parent's root in a ceremony, help/identity.md)
+ *        │                  or adopted (`identity.acquisitionCaArn`)
+ *        └─ SVID            issued by the environment's issuer (issuer/), and by nothing else
  *
- * Why a CA per service: AWS Private CA cannot restrict which SAN a caller puts into an
- * APIPassthrough request, so whoever may issue from a CA may issue any SPIFFE ID from it. Giving
- * each Farcar its own issuing CA, and its task role IssueCertificate on that CA only, keeps
- * "only Farcar X can be X".
+ * No CA per service: a CA constrains nothing about the SAN (whoever may issue from it may write
+ * any SPIFFE ID), so isolation comes from the issuer, which alone may call IssueCertificate and
+ * writes each caller's one SPIFFE ID itself (modules/identity/issuer.ts). The cost is one CA per
+ * environment, whatever the number of services.
  */
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import { AcmpcaCertificate } from "@cdktf/provider-aws/lib/acmpca-certificate";
 import { AcmpcaCertificateAuthority } from "@cdktf/provider-aws/lib/acmpca-certificate-authority";
 import { AcmpcaCertificateAuthorityCertificate } from "@cdktf/provider-aws/lib/acmpca-certificate-authority-certificate";
-
-/** Template for a CA certificate that may issue end-entity certificates only. */
-export const SUBORDINATE_CA_TEMPLATE = "SubordinateCACertificate_PathLen0/V1";
+import { limitedName } from "../../config/names";
 
 /** Template that copies the request's APIPassthrough SANs (the SPIFFE ID) into an SVID. */
 export const API_PASSTHROUGH_TEMPLATE = "EndEntityCertificate_APIPassthrough/V1";
@@ -28,8 +25,26 @@ export function templateArn(partition: string, template: string): string {
   return `arn:${partition}:acm-pca:::template/${template}`;
 }
 
-/** Validity of each service CA certificate (must end before the acquisition CA's). */
-export const SERVICE_CA_VALIDITY_YEARS = 2;
+/**
+ * X.500 attributes of a CA subject are at most 64 characters (ub-common-name, ub-organization-name,
+ * ub-organizational-unit-name in RFC 5280 Appendix A; the AWS provider validates common_name,
+ * organization and organizational_unit at ≤ 64). Names longer than that keep a readable head and a
+ * hash of the whole (config/names.ts limitedName), so two environments never share a subject.
+ */
+export const CA_SUBJECT_ATTRIBUTE_MAX = 64;
+
+/** The environment CA's subject: deterministic, each attribute within CA_SUBJECT_ATTRIBUTE_MAX. */
+export function caSubjectNames(input: { acquisition: string; environment: string; organization: string }): {
+  commonName: string;
+  organization: string;
+  organizationalUnit: string;
+} {
+  return {
+    commonName: limitedName(["Farcar", input.acquisition, input.environment, "CA"], CA_SUBJECT_ATTRIBUTE_MAX),
+    organization: limitedName([input.organization], CA_SUBJECT_ATTRIBUTE_MAX),
+    organizationalUnit: limitedName([input.acquisition, input.environment], CA_SUBJECT_ATTRIBUTE_MAX),
+  };
+}
 
 export interface AcquisitionCaProps {
   readonly acquisition: string;
@@ -39,17 +54,23 @@ export interface AcquisitionCaProps {
   readonly adoptedCaArn?: string;
   /**
    * The created CA's certificate, signed by the parent's root, followed by its chain (PEM).
-   * @default - none yet: the CA waits for the ceremony and service CAs are not activated
+   * @default - none yet: the CA waits for the ceremony and nothing issues
    */
   readonly signedCertificatePem?: string;
 }
 
-/** The acquisition CA of one environment. */
+/** The one CA of an acquisition environment (short-lived certificates only). */
 export class AcquisitionCa extends Construct {
   public readonly caArn: string;
   /** The CA created here (absent when adopted). */
   public readonly ca?: AcmpcaCertificateAuthority;
-  /** True when the CA can sign service CAs now (adopted, or its signed certificate installed). */
+  /**
+   * The installed CA certificate (absent when adopted, or before the ceremony). Everything that
+   * issues — the issuer and the ECS services whose sidecars call it — depends on it, so the
+   * ceremony apply installs the certificate before anything asks for an SVID.
+   */
+  public readonly installed?: AcmpcaCertificateAuthorityCertificate;
+  /** True when the CA can issue now (adopted, or its signed certificate installed). */
   public readonly active: boolean;
 
   constructor(scope: Construct, id: string, props: AcquisitionCaProps) {
@@ -61,16 +82,13 @@ export class AcquisitionCa extends Construct {
     }
     this.ca = new AcmpcaCertificateAuthority(this, "ca", {
       type: "SUBORDINATE",
-      usageMode: "GENERAL_PURPOSE",
+      // ≤ 7-day certificates, no revocation infrastructure, the lower monthly price.
+      usageMode: "SHORT_LIVED_CERTIFICATE",
       permanentDeletionTimeInDays: 7,
       certificateAuthorityConfiguration: {
         keyAlgorithm: "EC_prime256v1",
         signingAlgorithm: "SHA256WITHECDSA",
-        subject: {
-          commonName: `Farcar ${props.acquisition} ${props.environment} acquisition CA`,
-          organization: props.organization,
-          organizationalUnit: `${props.acquisition}/${props.environment}`,
-        },
+        subject: caSubjectNames(props),
       },
       lifecycle: { preventDestroy: true },
     });
@@ -78,11 +96,11 @@ export class AcquisitionCa extends Construct {
     new TerraformOutput(this, "acquisition_ca_csr", {
       staticId: true,
       value: this.ca.certificateSigningRequest,
-      description: "CSR of the acquisition CA: have the parent's root sign it, then set identity.acquisitionCaCertificate",
+      description: "CSR of the environment CA: have the parent's root sign it, then set identity.acquisitionCaCertificate",
     });
     if (props.signedCertificatePem) {
       const [certificate, ...chain] = splitPem(props.signedCertificatePem);
-      new AcmpcaCertificateAuthorityCertificate(this, "installed", {
+      this.installed = new AcmpcaCertificateAuthorityCertificate(this, "installed", {
         certificateAuthorityArn: this.ca.arn,
         certificate,
         certificateChain: chain.length ? chain.join("") : undefined,
@@ -91,55 +109,6 @@ export class AcquisitionCa extends Construct {
     } else {
       this.active = false;
     }
-  }
-}
-
-export interface ServiceCaProps {
-  readonly acquisition: string;
-  readonly environment: string;
-  readonly service: string;
-  readonly organization: string;
-  readonly partition: string;
-  readonly acquisitionCa: AcquisitionCa;
-}
-
-/** A service's own issuing CA (short-lived certificates only), signed by the acquisition CA. */
-export class ServiceCa extends Construct {
-  public readonly ca: AcmpcaCertificateAuthority;
-  public readonly caArn: string;
-  /** Certificate issued by the acquisition CA (absent while the acquisition CA is not active). */
-  public readonly certificate?: AcmpcaCertificate;
-
-  constructor(scope: Construct, id: string, props: ServiceCaProps) {
-    super(scope, id);
-    this.ca = new AcmpcaCertificateAuthority(this, "ca", {
-      type: "SUBORDINATE",
-      usageMode: "SHORT_LIVED_CERTIFICATE",
-      permanentDeletionTimeInDays: 7,
-      certificateAuthorityConfiguration: {
-        keyAlgorithm: "EC_prime256v1",
-        signingAlgorithm: "SHA256WITHECDSA",
-        subject: {
-          commonName: `Farcar ${props.acquisition}/${props.environment}/${props.service}`,
-          organization: props.organization,
-          organizationalUnit: `${props.acquisition}/${props.environment}`,
-        },
-      },
-    });
-    this.caArn = this.ca.arn;
-    if (!props.acquisitionCa.active) return;
-    this.certificate = new AcmpcaCertificate(this, "certificate", {
-      certificateAuthorityArn: props.acquisitionCa.caArn,
-      certificateSigningRequest: this.ca.certificateSigningRequest,
-      signingAlgorithm: "SHA256WITHECDSA",
-      templateArn: templateArn(props.partition, SUBORDINATE_CA_TEMPLATE),
-      validity: { type: "YEARS", value: String(SERVICE_CA_VALIDITY_YEARS) },
-    });
-    new AcmpcaCertificateAuthorityCertificate(this, "installed", {
-      certificateAuthorityArn: this.ca.arn,
-      certificate: this.certificate.certificate,
-      certificateChain: this.certificate.certificateChain,
-    });
   }
 }
 

@@ -1,55 +1,37 @@
 /**
  * IAM for a Farcar's identity sidecar, as typed data.
  *
- * WHY EVERY INBOUND SERVICE HAS ITS OWN ISSUING CA
- * ------------------------------------------------
- * The Farcar's identity is the URI SAN the sidecar asks AWS Private CA to put into its certificate
- * through `ApiPassthrough`. ACM PCA's authorization cannot constrain that value: IssueCertificate
- * has one request condition key, `acm-pca:TemplateArn` (plus tag keys on the CA), and none for the
- * SANs, subject or CSR. Any principal allowed to issue from a CA with the APIPassthrough template
- * can therefore mint a certificate for ANY SPIFFE ID that the CA's certificates are trusted for.
+ * privateCa: a Farcar's task role may invoke ITS OWN alias of the environment's issuer
+ * (modules/identity/issuer.ts) and nothing else — no acm-pca permission at all. The issuer maps
+ * the alias to the one SPIFFE ID it writes into the certificate, and its role is the only one
+ * allowed to call acm-pca:IssueCertificate (issuer/identity.ts explains why this is not done with
+ * Private CA condition keys). `npm run verify` proves the result: for every role the stack creates
+ * and every SPIFFE ID of the fleet, only Farcar X's task role can obtain X's ID (verify/identity.ts).
  *
- * So the rule "only X's Farcar can be X" is enforced by topology, not by a SAN condition:
- *   - each inbound service X gets its OWN issuing CA — a subordinate of the acquisition CA in
- *     SHORT_LIVED_CERTIFICATE mode (≤ 7-day certificates, no revocation infrastructure);
- *   - only X's task role may issue from X's CA (this policy: that CA ARN and nothing else, and only
- *     with the APIPassthrough template), and the proxy account is owned by the platform team;
- *   - the parent mesh authorizes X's SPIFFE ID only when the chain goes through X's CA (e.g. a
- *     per-CA SPIFFE ID / path constraint in the mesh's validation), so a certificate for X minted
- *     from Y's CA is worthless.
- *
- * CA resource-based policies (aws_acmpca_policy / PutPolicy) are NOT used to add a "deny everyone
- * but X's role": AWS documents them for cross-account sharing (principals are accounts,
- * organizations or OUs; the same mechanism RAM uses), limited to a fixed set of actions and to
- * end-entity templates for cross-account issuers. The CA and the task role live in the same proxy
- * account, where the identity policy below is what grants — and its absence is what denies — access.
+ * An identity policy on the alias-qualified ARN `function:NAME:ALIAS` matches invocations of that
+ * alias only, not the unqualified function or another alias (IAM matches the whole resource ARN;
+ * Lambda authorizes Invoke on the ARN the caller named, qualifier included).
  */
 import { Token } from "cdktf";
-import { API_PASSTHROUGH_TEMPLATE_ARN } from "../../envoy/sidecar/env";
-import { PolicyDocument, policyDocument, PolicyStatement } from "../iam/policy-document";
+import { PolicyDocument, policyDocument, type PolicyStatement } from "../iam/policy-document";
 
 /**
- * Exactly one identity source: a per-service issuing CA (privateCa) or a secret the parent's
- * identity system writes (secretsManager). Values may be Terraform tokens (e.g. `ca.arn`).
+ * Exactly one identity source: the Farcar's alias of the issuer (privateCa) or a secret the
+ * parent's identity system writes (secretsManager). Values may be Terraform tokens.
  */
 export type FarcarTaskIdentityPolicyInput =
   | {
-      /** This service's OWN issuing CA (never a CA shared with another service). */
-      caArn: string;
-      /** APIPassthrough template the sidecar uses (default API_PASSTHROUGH_TEMPLATE_ARN). */
-      templateArn?: string;
+      /** This service's OWN alias of the issuer (alias-qualified function ARN). */
+      issuerAliasArn: string;
       secretArn?: undefined;
     }
   | {
       /** Full ARN (with the random suffix) of the secret holding this service's SVID. */
       secretArn: string;
-      caArn?: undefined;
-      /** Accepted (so callers can pass one shape) and ignored: no CA is involved. */
-      templateArn?: string;
+      issuerAliasArn?: undefined;
     };
 
-const CA_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
-const TEMPLATE_ARN = /^arn:(aws|aws-cn|aws-us-gov):acm-pca:::template\/[A-Za-z0-9_]+_(APIPassthrough|APICSRPassthrough)\/V\d+$/;
+const ALIAS_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,128}$/;
 const SECRET_ARN = /^arn:(aws|aws-cn|aws-us-gov):secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 function check(value: string, pattern: RegExp, what: string, fn = "farcarTaskIdentityPolicy"): string {
@@ -61,30 +43,22 @@ function check(value: string, pattern: RegExp, what: string, fn = "farcarTaskIde
 
 /**
  * The Farcar task role's identity policy: what the identity sidecar needs, nothing else.
- *  - privateCa: IssueCertificate on exactly the service's CA, only with the APIPassthrough
- *    template (StringEquals acm-pca:TemplateArn), and GetCertificate on that CA.
+ *  - privateCa: lambda:InvokeFunction on exactly the Farcar's alias of the issuer.
  *  - secretsManager: GetSecretValue and DescribeSecret on exactly the service's secret. (If the
  *    secret is encrypted with a customer managed KMS key, that key's policy must also let the role
  *    decrypt via Secrets Manager; with the default aws/secretsmanager key nothing else is needed.)
  */
 export function farcarTaskIdentityPolicy(input: FarcarTaskIdentityPolicyInput): PolicyDocument {
-  if ((input.caArn === undefined) === (input.secretArn === undefined)) {
-    throw new Error("farcarTaskIdentityPolicy: give exactly one of caArn (privateCa) or secretArn (secretsManager)");
+  if ((input.issuerAliasArn === undefined) === (input.secretArn === undefined)) {
+    throw new Error("farcarTaskIdentityPolicy: give exactly one of issuerAliasArn (privateCa) or secretArn (secretsManager)");
   }
-  if (input.caArn !== undefined) {
-    const caArn = check(input.caArn, CA_ARN, "caArn");
-    const templateArn = check(input.templateArn ?? API_PASSTHROUGH_TEMPLATE_ARN, TEMPLATE_ARN, "templateArn (must be an APIPassthrough template)");
-    const statements: PolicyStatement[] = [
-      {
-        Sid: "IssueOwnSvidFromOwnCa",
-        Effect: "Allow",
-        Action: "acm-pca:IssueCertificate",
-        Resource: caArn,
-        Condition: { StringEquals: { "acm-pca:TemplateArn": templateArn } },
-      },
-      { Sid: "RetrieveOwnSvid", Effect: "Allow", Action: "acm-pca:GetCertificate", Resource: caArn },
-    ];
-    return policyDocument(...statements);
+  if (input.issuerAliasArn !== undefined) {
+    return policyDocument({
+      Sid: "ObtainOwnSvidFromTheIssuer",
+      Effect: "Allow",
+      Action: "lambda:InvokeFunction",
+      Resource: check(input.issuerAliasArn, ALIAS_ARN, "issuerAliasArn (an alias-qualified Lambda function ARN)"),
+    });
   }
   const secretArn = check(input.secretArn!, SECRET_ARN, "secretArn (a full secret ARN)");
   return policyDocument({

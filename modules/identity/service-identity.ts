@@ -1,7 +1,7 @@
 /**
  * Where one Farcar's SVID comes from, and who may touch it.
- *   - privateCa: the service's own short-lived issuing CA (ServiceCa); the task role may issue
- *     from that CA only, with the APIPassthrough template only.
+ *   - privateCa: the environment's SVID issuer (SvidIssuer); the task role may invoke this
+ *     service's alias of it only, and the issuer writes this service's SPIFFE ID, no other.
  *   - secretsManager: a per-service secret the parent's identity system writes; only this
  *     Farcar's task role may read it (identity policy + a deny-everyone-else resource policy).
  */
@@ -10,9 +10,9 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanager-secret-policy";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import type { SidecarContainerInput } from "../../envoy/sidecar/container";
-import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
-import { AcquisitionCa, API_PASSTHROUGH_TEMPLATE, ServiceCa, templateArn } from "./certificate-authorities";
+import { policyDocument, renderPolicy, type PolicyDocument, type PolicyStatement } from "../iam/policy-document";
 import { farcarTaskIdentityPolicy } from "./policies";
+import type { SvidIssuer } from "./issuer";
 
 export interface TrustBundleSecretProps {
   readonly name: string;
@@ -40,54 +40,51 @@ export interface ServiceIdentityProps {
   readonly environment: string;
   readonly service: string;
   readonly spiffeId: string;
-  readonly partition: string;
   readonly region: string;
-  readonly organization: string;
   readonly certificateTtlHours: number;
   readonly trustBundleSecretArn: string;
-  /** Required for privateCa. */
-  readonly acquisitionCa?: AcquisitionCa;
+  /** The environment's issuer; required for privateCa. */
+  readonly issuer?: SvidIssuer;
+  /** False while the environment CA waits for its signing ceremony (privateCa). @default true */
+  readonly caActive?: boolean;
+  /**
+   * secretsManager: customer managed key for the SVID secret and the role that writes it.
+   * @default - aws/secretsmanager, written by principals of the proxy account only
+   */
+  readonly writer?: { readonly kmsKeyArn: string; readonly writerArn: string };
 }
 
 export class ServiceIdentity extends Construct {
-  public readonly serviceCa?: ServiceCa;
   public readonly secret?: SecretsmanagerSecret;
   /** Identity permissions of the Farcar's task role. */
   public readonly taskPolicy: PolicyDocument;
   /** The sidecar's configuration. */
   public readonly sidecar: SidecarContainerInput;
-  /** False while the issuing CA waits for the acquisition CA's signing ceremony. */
+  /** False while the environment CA waits for its signing ceremony. */
   public readonly ready: boolean;
 
   constructor(scope: Construct, id: string, props: ServiceIdentityProps) {
     super(scope, id);
     if (props.source === "privateCa") {
-      const passthrough = templateArn(props.partition, API_PASSTHROUGH_TEMPLATE);
-      if (!props.acquisitionCa) throw new Error(`${props.service}: privateCa identity needs the acquisition CA`);
-      this.serviceCa = new ServiceCa(this, "issuing-ca", {
-        acquisition: props.acquisition,
-        environment: props.environment,
-        service: props.service,
-        organization: props.organization,
-        partition: props.partition,
-        acquisitionCa: props.acquisitionCa,
-      });
-      this.ready = props.acquisitionCa.active;
-      this.taskPolicy = farcarTaskIdentityPolicy({ caArn: this.serviceCa.caArn, templateArn: passthrough });
+      const alias = props.issuer?.aliases[props.service];
+      if (!alias) throw new Error(`${props.service}: privateCa identity needs the environment issuer with an alias for this service`);
+      this.ready = props.caActive ?? true;
+      this.taskPolicy = farcarTaskIdentityPolicy({ issuerAliasArn: alias.arn });
       this.sidecar = {
         source: "privateCa",
         spiffeId: props.spiffeId,
         region: props.region,
         trustBundleSecretArn: props.trustBundleSecretArn,
-        caArn: this.serviceCa.caArn,
-        templateArn: passthrough,
+        issuerArn: alias.arn,
         certTtlHours: props.certificateTtlHours,
       };
     } else {
+      this.writerArn = props.writer?.writerArn;
       this.secret = new SecretsmanagerSecret(this, "svid", {
         name: `farcar/${props.acquisition}/${props.environment}/${props.service}/svid`,
         description: `X.509-SVID of ${props.spiffeId}, written by the parent's identity system`,
         recoveryWindowInDays: 7,
+        kmsKeyId: props.writer?.kmsKeyArn,
       });
       this.ready = true;
       this.taskPolicy = farcarTaskIdentityPolicy({ secretArn: this.secret.arn });
@@ -101,13 +98,16 @@ export class ServiceIdentity extends Construct {
     }
   }
 
-  /** Deny reading the SVID secret to every principal but the Farcar's task role. */
+  private writerArn?: string;
+
+  /** Deny reading the SVID secret to every principal but the Farcar's task role (and let the writer, if any, put values). */
   public restrictSecretTo(taskRoleArn: string): void {
     if (!this.secret) return;
+    const readOnly = secretReadableOnlyBy(taskRoleArn);
     new SecretsmanagerSecretPolicy(this, "svid-policy", {
       secretArn: this.secret.arn,
       blockPublicPolicy: true,
-      policy: renderPolicy(secretReadableOnlyBy(taskRoleArn)),
+      policy: renderPolicy(this.writerArn ? policyDocument(...readOnly.Statement, svidWriterStatement(this.writerArn)) : readOnly),
     });
   }
 }
@@ -122,4 +122,18 @@ export function secretReadableOnlyBy(taskRoleArn: string): PolicyDocument {
     Resource: "*",
     Condition: { StringNotEquals: { "aws:PrincipalArn": taskRoleArn } },
   });
+}
+
+/**
+ * The parent's identity system (usually another account) writes the SVID: cross-account access
+ * needs this resource-policy grant and the writer's own identity policy. It cannot read the value.
+ */
+export function svidWriterStatement(writerArn: string): PolicyStatement {
+  return {
+    Sid: "ParentIdentitySystemWritesTheSvid",
+    Effect: "Allow",
+    Principal: { AWS: writerArn },
+    Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"],
+    Resource: "*",
+  };
 }

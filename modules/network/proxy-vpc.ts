@@ -19,7 +19,8 @@ import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy
 import { privateVpc } from "./private-vpc";
 
 /** Interface endpoints a Farcar task needs: image pulls, logs, STS, and its identity sources. */
-export const PROXY_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "acm-pca"] as const;
+// `lambda`: Farcar sidecars invoke the environment's SVID issuer (they no longer call acm-pca).
+export const PROXY_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "lambda"] as const;
 
 export interface ProxyVpcProps {
   /** Name prefix for resources and the `Name` tag. */

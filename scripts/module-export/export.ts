@@ -60,8 +60,8 @@ export interface GeneratedModule {
   /** Registry source shown in the README. */
   readonly source: string;
   readonly converted: ConvertedModule;
-  /** File contents by path relative to the module directory. */
-  readonly files: Readonly<Record<string, string>>;
+  /** File contents by path relative to the module directory (Buffers: synthesized assets such as the issuer's zip). */
+  readonly files: Readonly<Record<string, string | Buffer>>;
 }
 
 export interface ExportResult {
@@ -97,7 +97,12 @@ export function generateModules(fleet: Fleet, options: Omit<ExportOptions, "outD
       if (!result.module) continue;
       const name = `farcar-${info.name}`;
       const source = `${namespace}/${name}/aws`;
-      const files: Record<string, string> = {};
+      const files: Record<string, string | Buffer> = {};
+      // Synthesized assets (the SVID issuer's code): shipped in the module, referenced from the
+      // module's own directory (a relative path would resolve against the caller's directory).
+      for (const asset of moduleAssets(result.module.files)) {
+        files[asset] = readFileSync(path.join(synthDir, "stacks", info.name, asset));
+      }
       for (const [file, content] of Object.entries(result.module.files)) files[file] = `${JSON.stringify(content, null, 2)}\n`;
       files["README.md"] = renderReadme(result.module, { source, version, fleetFile });
       files["examples/basic/main.tf"] = renderExample(result.module, fleetFile);
@@ -155,4 +160,23 @@ export function defaultNamespace(fleet: Fleet): string {
 function farcarVersion(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "../../package.json"), "utf8")) as { version: string };
   return pkg.version;
+}
+
+/**
+ * Rewrites every `filename` under resources that points into the stack's `assets/` directory to
+ * `${path.module}/assets/…` (in place) and returns the asset paths to copy into the module.
+ */
+function moduleAssets(files: Readonly<Record<string, Json>>): string[] {
+  const assets: string[] = [];
+  for (const file of Object.values(files)) {
+    for (const byId of Object.values((file.resource ?? {}) as Record<string, Record<string, Json>>)) {
+      for (const resource of Object.values(byId)) {
+        if (typeof resource.filename === "string" && resource.filename.startsWith("assets/")) {
+          assets.push(resource.filename);
+          resource.filename = `\${path.module}/${resource.filename}`;
+        }
+      }
+    }
+  }
+  return assets;
 }

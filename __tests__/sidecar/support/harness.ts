@@ -9,6 +9,8 @@ import { nodeFsOps, TEMP_PREFIX } from "../../../envoy/sidecar/files";
 export const SPIFFE_X = "spiffe://block.example/acquisition/afterpay/staging/checkout";
 export const SPIFFE_Y = "spiffe://block.example/acquisition/afterpay/staging/billing";
 export const CA_ARN_X = "arn:aws:acm-pca:us-east-1:222222222222:certificate-authority/11111111-2222-3333-4444-555555555555";
+/** Farcar checkout's alias of its environment's SVID issuer (FARCAR_ISSUER_ARN). */
+export const ISSUER_ARN_X = "arn:aws:lambda:us-east-1:222222222222:function:farcar-afterpay-staging-issuer:farcar-checkout";
 export const SECRET_ARN_X = "arn:aws:secretsmanager:us-east-1:222222222222:secret:farcar/checkout/svid-AbCdEf";
 export const T0 = Date.parse("2030-01-01T00:00:00Z");
 export const HOUR = 3_600_000;

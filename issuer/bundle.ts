@@ -1,0 +1,36 @@
+/**
+ * The issuer function's code: issuer/handler.ts bundled by esbuild (like the sidecar's
+ * `build:sidecar`) into `index.js` in a directory the Terraform stack zips (TerraformAsset).
+ * Built once per process; the directory name carries a hash of the bundle, so the asset (and the
+ * function's source_code_hash) change exactly when the code does.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+let built: string | undefined;
+
+/** Directory holding `index.js` (handler `index.handler`). */
+export function issuerBundleDir(): string {
+  if (built && existsSync(path.join(built, "index.js"))) return built;
+  // esbuild is loaded lazily: only stacks with a privateCa environment need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(__dirname, "handler.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node22", // the issuer's Lambda runtime, nodejs22.x (modules/identity/issuer.ts)
+    format: "cjs",
+    write: false,
+    logLevel: "warning",
+    legalComments: "none",
+  });
+  const code = result.outputFiles[0].contents;
+  const dir = path.join(tmpdir(), `farcar-issuer-${createHash("sha256").update(code).digest("hex").slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "index.js"), code);
+  built = dir;
+  return dir;
+}
