@@ -94,7 +94,7 @@ describe("guardrail proof", () => {
   test("names the hole when anyone may issue certificates", async () => {
     const lines = await findings(withStack("org", editStatement("DenyCertificateIssuance", () => undefined)), "afterpay-staging");
     expect(lines.filter((l) => l.includes("acm-pca:IssueCertificate")).map((l) => l.split(" — ")[0])).toContain(
-      `HOLE afterpay-staging (900000000001): ${ADMIN_STAGING} can issue a certificate from CA identity-checkout_issuing-ca`,
+      `HOLE afterpay-staging (900000000001): ${ADMIN_STAGING} can issue a certificate from CA acquisition-ca`,
     );
   });
 
