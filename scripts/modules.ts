@@ -50,10 +50,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   };
 }
 
-function main(): number {
+/** The command (`npm run modules`, `farcar modules`): `argv` without node and script; returns the exit status. */
+export function main(argv: readonly string[] = process.argv.slice(2)): number {
   let args: ModulesArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`farcar modules: ${err.message}\n${USAGE}`);
