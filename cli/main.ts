@@ -6,7 +6,7 @@
  *
  * Exit status: 0 success; 1 the fleet (or a check) failed; 2 bad command-line arguments.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { FleetError, SynthError } from "../config/errors";
@@ -14,6 +14,9 @@ import type { Fleet } from "../config/fleet";
 import { loadFleet } from "../config/load";
 import { ModuleExportError } from "../scripts/module-export";
 import { synthesizeFleet } from "../verify";
+import { main as modulesMain } from "../scripts/modules";
+import { main as verifyMain } from "../scripts/verify";
+import { environmentDot, renderSvg } from "./diagram";
 import { diffFleets, renderMarkdown, renderText } from "./diff";
 import { banner, resolveFleetFile } from "./fleet-file";
 import { loadFleetAtRevision } from "./git-fleet";
@@ -134,7 +137,7 @@ export function program(): Command {
       if (opts.checked) argv.push("--checked");
       if (opts.verbose) argv.push("--verbose");
       if (opts.json) argv.push("--json", opts.json);
-      await (await import("../scripts/verify")).main(argv);
+      await verifyMain(argv);
     });
 
   cli
@@ -149,7 +152,29 @@ export function program(): Command {
       const argv = ["--fleet", file, "--out", opts.out];
       if (opts.namespace) argv.push("--namespace", opts.namespace);
       if (opts.moduleVersion) argv.push("--version", opts.moduleVersion);
-      process.exitCode = (await import("../scripts/modules")).main(argv);
+      process.exitCode = await modulesMain(argv);
+    });
+
+  cli
+    .command("diagram")
+    .description(
+      "Draw each environment: acquisition roles → endpoint → API paths → Farcars → mesh targets, and the reverse (egress) direction. " +
+        "Writes one SVG (or DOT) file per environment; rendered offline with Graphviz compiled to WebAssembly (help/diagram.md).",
+    )
+    .argument("[fleet]", FLEET_ARG)
+    .option("-o, --out <dir>", "output directory", "dist/diagrams")
+    .addOption(new Option("-f, --format <format>", "file format").choices(["svg", "dot"]).default("svg"))
+    .option("-e, --env <acquisition-environment>", "only this environment, e.g. afterpay-staging (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (fleetArg: string | undefined, opts: { out: string; format: "svg" | "dot"; env: string[] }) => {
+      const { fleet } = load(fleetArg);
+      const unknown = opts.env.filter((k) => !fleet.environments.some((e) => e.key === k));
+      if (unknown.length) throw new UsageError(`no environment ${unknown.join(", ")}; the fleet has ${fleet.environments.map((e) => e.key).join(", ")}`);
+      const envs = fleet.environments.filter((e) => !opts.env.length || opts.env.includes(e.key));
+      const dots = envs.map((e) => environmentDot(fleet, e));
+      const files = opts.format === "dot" ? dots : await renderSvg(dots);
+      mkdirSync(opts.out, { recursive: true });
+      envs.forEach((e, i) => writeFileSync(path.join(opts.out, `${e.key}.${opts.format}`), files[i]));
+      process.stdout.write(`Wrote ${envs.length} diagrams to ${opts.out}/: ${envs.map((e) => `${e.key}.${opts.format}`).join(", ")}\n`);
     });
 
   return cli;

@@ -3,7 +3,7 @@
  * replaced only on success (no stale stacks), and a fleet error is printed once, without a stack
  * trace, and writes nothing.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { banner, resolveFleetFile } from "../../cli/fleet-file";
