@@ -17,6 +17,7 @@ import { synthesizeFleet } from "../verify";
 import { main as modulesMain } from "../scripts/modules";
 import { main as verifyMain } from "../scripts/verify";
 import { environmentDot, renderSvg } from "./diagram";
+import { defaultClients, doctorPlan, formatFindings, runDoctor } from "./doctor";
 import { diffFleets, renderMarkdown, renderText } from "./diff";
 import { banner, resolveFleetFile } from "./fleet-file";
 import { loadFleetAtRevision } from "./git-fleet";
@@ -175,6 +176,26 @@ export function program(): Command {
       mkdirSync(opts.out, { recursive: true });
       envs.forEach((e, i) => writeFileSync(path.join(opts.out, `${e.key}.${opts.format}`), files[i]));
       process.stdout.write(`Wrote ${envs.length} diagrams to ${opts.out}/: ${envs.map((e) => `${e.key}.${opts.format}`).join(", ")}\n`);
+    });
+
+  cli
+    .command("doctor")
+    .description(
+      "Read-only checks of a deployed environment with the AWS SDK (default credential chain, e.g. AWS_PROFILE for the proxy account): " +
+        "Private CA status and expiry, images present in ECR, ECS tasks running and healthy, NLB target health, the execute-api endpoint, its DNS and the API's association, " +
+        "and (--org) the SCP attachment. Each finding comes with its fix; exits 1 when a check fails.",
+    )
+    .argument("[fleet]", FLEET_ARG)
+    .requiredOption("-e, --env <acquisition-environment>", "the environment to check, e.g. afterpay-staging")
+    .option("--org", "also check the SCP attachment (needs management-account credentials)")
+    .action(async (fleetArg: string | undefined, opts: { env: string; org?: boolean }) => {
+      const { fleet } = load(fleetArg);
+      const env = fleet.environments.find((e) => e.key === opts.env);
+      if (!env) throw new UsageError(`no environment ${opts.env}; the fleet has ${fleet.environments.map((e) => e.key).join(", ")}`);
+      const plan = doctorPlan(fleet, env, synthesizeFleet(fleet));
+      const findings = await runDoctor(plan, defaultClients(fleet.region, !!opts.org));
+      process.stdout.write(formatFindings(findings));
+      if (findings.some((f) => f.status === "fail")) process.exitCode = 1;
     });
 
   return cli;
