@@ -28,28 +28,34 @@ const CA = "arn:aws:acm-pca:us-east-1:222222222222:certificate-authority/ca-1";
 const IMAGE = "222222222222.dkr.ecr.us-east-1.amazonaws.com/farcar/envoy:1.39.0";
 const EP = "vpce-0123456789abcdef0";
 
+/**
+ * The clients resolve different @smithy/types minors (client-ecs and client-ecr lag the others on
+ * the registry), which aws-sdk-client-mock's generics reject at compile time; the mocks behave the same.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const mock = (client: unknown): any => mockClient(client as any);
+
 function healthyAccount() {
-  const pca = mockClient(ACMPCAClient);
+  const pca = mock(ACMPCAClient);
   pca.on(ListCertificateAuthoritiesCommand).resolves({ CertificateAuthorities: [{ Arn: CA, Status: "ACTIVE", NotAfter: new Date("2027-11-29T00:00:00Z") }] });
   pca.on(ListTagsCommand).resolves({ Tags: [{ Key: "farcar:stack", Value: STACK }] });
-  // client-ecs resolves a different @smithy/types minor than the other clients; the mock is the same.
-  const ecs: any = mockClient(ECSClient as any); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const ecs = mock(ECSClient);
   ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: input.services.map((n) => ({ serviceName: n, status: "ACTIVE", runningCount: 2, desiredCount: 2, taskDefinition: `td-${n}` })),
   }));
   ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [{ name: "envoy", image: IMAGE }, { name: "identity", image: "public.ecr.aws/x/y:1" }] } });
   ecs.on(ListTasksCommand).resolves({ taskArns: ["t1", "t2"] });
   ecs.on(DescribeTasksCommand).resolves({ tasks: [{ healthStatus: "HEALTHY" }, { healthStatus: "HEALTHY" }] });
-  const ecr = mockClient(ECRClient);
+  const ecr = mock(ECRClient);
   ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ["1.39.0"] }] });
-  const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+  const elbv2 = mock(ElasticLoadBalancingV2Client);
   elbv2.on(DescribeTargetGroupsCommand).callsFake((input: { Names: string[] }) => ({ TargetGroups: input.Names.map((n) => ({ TargetGroupName: n, TargetGroupArn: `arn:${n}` })) }));
   elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: "healthy" } }] });
-  const ec2 = mockClient(EC2Client);
+  const ec2 = mock(EC2Client);
   ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [{ VpcEndpointId: EP, State: "available", PrivateDnsEnabled: true, DnsEntries: [{ DnsName: "x" }] }] });
-  const apigw = mockClient(APIGatewayClient);
+  const apigw = mock(APIGatewayClient);
   apigw.on(GetRestApisCommand).resolves({ items: [{ id: "abc123", name: STACK.replace(/^/, "farcar-"), endpointConfiguration: { vpcEndpointIds: [EP] } }] });
-  const org = mockClient(OrganizationsClient);
+  const org = mock(OrganizationsClient);
   org.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Name: "farcar-proxy-guardrails" }] });
   const clients: DoctorClients = {
     pca: new ACMPCAClient({ region: "us-east-1" }),
