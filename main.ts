@@ -1,16 +1,26 @@
 /**
- * Farcar entry point (`cdktf synth`): reads the fleet file named by FARCAR_CONFIG
- * (default examples/fleet.yaml) and synthesizes every stack. An invalid fleet file prints every
- * problem with its line and exits non-zero before anything is written.
+ * Farcar entry point of `cdktf synth` (cdktf.json "app"): reads the fleet file — $FARCAR_CONFIG,
+ * else cdktf.json context.farcarConfig, else examples/fleet.yaml (cli/fleet-file.ts), named in a
+ * banner — and synthesizes every stack. An invalid fleet file prints every problem with its line
+ * and exits non-zero before anything is written.
+ *
+ * Under `cdktf synth` each line this program writes to stderr appears twice: cdktf-cli logs every
+ * stderr chunk of the app as it arrives (@cdktf/commons util.js exec → processLoggerError), then
+ * repeats the collected stderr in "cdktf encountered an error while synthesizing … Command output
+ * on stderr". `npx farcar synth` (cli/synth.ts) runs the same synthesis in-process and prints once.
  */
 import { existsSync, rmSync } from "node:fs";
 import { App } from "cdktf";
 import { FleetError, SynthError } from "./config/errors";
-import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
+import { loadFleet } from "./config/load";
+import { banner, resolveFleetFile } from "./cli/fleet-file";
 import { buildFleet } from "./stacks/fleet-app";
 
 function main(): void {
-  const file = process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE;
+  const choice = resolveFleetFile(undefined);
+  const file = choice.file;
+  // stdout: under cdktf synth it is shown once, as it arrives.
+  process.stdout.write(`${banner(choice)}\n`);
   let fleet;
   try {
     fleet = loadFleet(file);

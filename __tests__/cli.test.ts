@@ -27,6 +27,7 @@ describe("main.ts", () => {
   test("synthesizes the fleet file named by FARCAR_CONFIG", () => {
     const r = runMain(BASE_FLEET);
     expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`farcar: fleet ${path.join(path.dirname(r.outdir), "fleet.yaml")} (from FARCAR_CONFIG)`);
     expect(r.status).toBe(0);
     expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "org"]);
   });
