@@ -65,9 +65,30 @@ export function diffFleets(
   return {
     before: before.name,
     after: after.name,
-    access: accessChanges(before.fleet, after.fleet),
+    access: [...accessChanges(before.fleet, after.fleet), ...callerPolicyChanges(before.stacks, after.stacks)],
     stacks: stackDiffs(before.stacks, after.stacks),
   };
+}
+
+/**
+ * The identity policy each caller role needs in its own account (output caller_identity_policies,
+ * per service) is the part of a change the other side must apply: cross-account IAM auth needs an
+ * Allow on both sides, so a grant does not work until they do.
+ */
+export function callerPolicyChanges(before: Record<string, TerraformJson>, after: Record<string, TerraformJson>): AccessChange[] {
+  const out: AccessChange[] = [];
+  const policies = (json?: TerraformJson) =>
+    ((json as { output?: Record<string, { value?: Record<string, unknown> }> } | undefined)?.output?.caller_identity_policies?.value ?? {}) as Record<string, unknown>;
+  for (const stack of Object.keys(after).sort()) {
+    const b = policies(before[stack]);
+    const a = policies(after[stack]);
+    const scope = stack.replace(/-(ingress|egress)$/, "");
+    const side = stack.endsWith("-egress") ? "the parent's caller roles" : "the acquisition";
+    for (const svc of Object.keys(a).sort())
+      if (stable(b[svc]) !== stable(a[svc]))
+        out.push({ scope, sign: "~", text: `${side} must apply the new identity policy of ${svc} (output caller_identity_policies.${svc} of ${stack}) to its roles before the change works for them` });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- access, in words

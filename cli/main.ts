@@ -67,6 +67,9 @@ export function program(): Command {
         const rel = path.relative(process.cwd(), result.outdir) || ".";
         process.stdout.write(`Synthesized ${names.length} stacks to ${rel}/ in ${(result.ms / 1000).toFixed(1)} s.\n`);
         if (opts.verbose) for (const [n, count] of Object.entries(result.stacks)) process.stdout.write(`  ${n}: ${count} resources\n`);
+        const cdktfWould = resolveFleetFile(undefined);
+        if (path.resolve(cdktfWould.file) !== path.resolve(file))
+          process.stdout.write(`Deploy it with \`npx cdktf deploy --skip-synth <stack>\`: without --skip-synth, cdktf synthesizes ${cdktfWould.file} again.\n`);
       } catch (err) {
         const stale = previousSynth(opts.out);
         if (isUserError(err) && stale) err.message += `\n${stale}.`;

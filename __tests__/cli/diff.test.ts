@@ -32,6 +32,9 @@ describe("farcar diff BEFORE AFTER", () => {
     expect(access).toContain("- role arn:aws:iam::333333333333:role/checkout-staging may no longer use DELETE, HEAD, OPTIONS, PATCH, PUT on /checkout/payments into the mesh");
     expect(access).toContain("+ Farcar refunds enters the mesh as spiffe://block.example/acquisition/afterpay/staging/refunds");
     expect(access).toContain("~ mesh target ledger moves: ledger.mesh.internal:8443 → ledger-v2.mesh.internal:8443");
+    // checkout's methods narrowed: its roles' identity policy changes, which the acquisition must apply
+    expect(access).toContain("~ the acquisition must apply the new identity policy of checkout (output caller_identity_policies.checkout of afterpay-staging-ingress)");
+    expect(access).not.toMatch(/identity policy of disputes/); // disputes' policy (/disputes/*, any method) is unchanged by a new role
     expect(access).not.toMatch(/disputes-staging/); // unchanged grants are not reported
   });
 
