@@ -9,11 +9,13 @@
  * repeats the collected stderr in "cdktf encountered an error while synthesizing … Command output
  * on stderr". `npx farcar synth` (cli/synth.ts) runs the same synthesis in-process and prints once.
  */
-import { existsSync, rmSync } from "node:fs";
-import { App } from "cdktf";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { App, TerraformStack } from "cdktf";
 import { FleetError, SynthError } from "./config/errors";
 import { loadFleet } from "./config/load";
 import { banner, resolveFleetFile } from "./cli/fleet-file";
+import { previousSynth } from "./cli/synth";
 import { buildFleet } from "./stacks/fleet-app";
 
 function main(): void {
@@ -26,7 +28,8 @@ function main(): void {
     fleet = loadFleet(file);
   } catch (err) {
     if (err instanceof FleetError) {
-      process.stderr.write(`farcar: ${err.message}\n`);
+      const stale = previousSynth(process.env.CDKTF_OUTDIR || "cdktf.out");
+      process.stderr.write(`farcar: ${err.message}${stale ? `\n${stale}.` : ""}\n`);
       process.exit(1);
     }
     throw err;
@@ -43,11 +46,18 @@ function main(): void {
   } catch (err) {
     if (err instanceof SynthError) {
       if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
-      process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.\n`);
+      const stale = outdirExisted ? `\n${previousSynth(outdir)}.` : "";
+      process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.${stale}\n`);
       process.exit(1);
     }
     throw err;
   }
+  // App.synth writes this fleet's stacks but leaves directories of stacks an earlier synth (of
+  // another fleet) wrote: remove them, so the output holds exactly this fleet.
+  const current = new Set(app.node.children.filter(TerraformStack.isStack).map((s) => s.node.id));
+  const stacksDir = path.join(outdir, "stacks");
+  for (const dir of existsSync(stacksDir) ? readdirSync(stacksDir) : [])
+    if (!current.has(dir)) rmSync(path.join(stacksDir, dir), { recursive: true, force: true });
 }
 
 main();
