@@ -190,12 +190,19 @@ export function program(): Command {
     )
     .argument("[fleet]", FLEET_ARG)
     .requiredOption("-e, --env <acquisition-environment>", "the environment to check, e.g. afterpay-staging")
+    .addOption(
+      new Option(
+        "-d, --direction <direction>",
+        "only this stack: the ingress stack runs in the proxy account, the egress stack in the acquisition's egress proxy account (other credentials)",
+      ).choices(["ingress", "egress"]),
+    )
     .option("--org", "also check the SCP attachment (needs management-account credentials)")
-    .action(async (fleetArg: string | undefined, opts: { env: string; org?: boolean }) => {
+    .action(async (fleetArg: string | undefined, opts: { env: string; direction?: "ingress" | "egress"; org?: boolean }) => {
       const { fleet } = load(fleetArg);
       const env = fleet.environments.find((e) => e.key === opts.env);
       if (!env) throw new UsageError(`no environment ${opts.env}; the fleet has ${fleet.environments.map((e) => e.key).join(", ")}`);
-      const plan = doctorPlan(fleet, env, synthesizeFleet(fleet));
+      const full = doctorPlan(fleet, env, synthesizeFleet(fleet));
+      const plan = { ...full, stacks: full.stacks.filter((st) => !opts.direction || st.stack.endsWith(`-${opts.direction}`)) };
       const findings = await runDoctor(plan, defaultClients(fleet.region, !!opts.org));
       process.stdout.write(formatFindings(findings));
       if (findings.some((f) => f.status === "fail")) process.exitCode = 1;

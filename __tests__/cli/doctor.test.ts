@@ -14,6 +14,7 @@ import { loadFleet } from "../../config/load";
 import { doctorPlan, formatFindings, parseEcrImage, runDoctor, type DoctorClients, type DoctorPlan } from "../../cli/doctor";
 import { synthesizeFleet } from "../../verify";
 import { EXAMPLE_FLEET } from "../support/synth";
+import { farcar } from "./support";
 
 const fleet = loadFleet(EXAMPLE_FLEET);
 const env = fleet.environments.find((e) => e.key === "afterpay-staging")!;
@@ -153,4 +154,15 @@ test("parseEcrImage: tag, digest, default tag, not ECR", () => {
   expect(parseEcrImage(`222222222222.dkr.ecr.us-east-1.amazonaws.com/farcar/envoy@sha256:${"a".repeat(64)}`)).toEqual({ repositoryName: "farcar/envoy", imageTag: undefined, imageDigest: `sha256:${"a".repeat(64)}` });
   expect(parseEcrImage("222222222222.dkr.ecr.us-east-1.amazonaws.com/farcar/envoy")?.imageTag).toBe("latest");
   expect(parseEcrImage("envoyproxy/envoy:v1.39.0")).toBeUndefined();
+});
+
+describe("farcar doctor", () => {
+  test("an environment the fleet does not have, or none, is a usage error before any AWS call", async () => {
+    const r = await farcar(["doctor", EXAMPLE_FLEET, "--env", "afterpay-qa"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("no environment afterpay-qa; the fleet has afterpay-staging, afterpay-production, tidal-production");
+    const none = await farcar(["doctor", EXAMPLE_FLEET]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("required option '-e, --env <acquisition-environment>' not specified");
+  });
 });
