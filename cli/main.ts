@@ -216,7 +216,10 @@ export class UsageError extends Error {}
 /** Run `argv` (without node and script); resolves to the exit status. */
 export async function run(argv: readonly string[]): Promise<number> {
   try {
-    await program().exitOverride().parseAsync([...argv], { from: "user" });
+    const cli = program();
+    // Subcommands do not inherit exitOverride once created: without it commander calls process.exit itself.
+    for (const c of [cli, ...cli.commands]) c.exitOverride();
+    await cli.parseAsync([...argv], { from: "user" });
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const code = (err as { code?: string; exitCode?: number }).code;
