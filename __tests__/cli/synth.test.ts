@@ -31,7 +31,10 @@ describe("farcar synth", () => {
     const r = await farcar(["synth", "fleet.yaml"], dir);
     expect(r.stderr).toBe("farcar: fleet fleet.yaml (from the command line)\n");
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^Synthesized 2 stacks to cdktf\.out\/ in [\d.]+ s\.\n$/); // quiet: one line
+    // quiet: one line, and — because a plain `cdktf deploy` would synthesize the example fleet here — how to deploy this one
+    expect(r.stdout).toMatch(
+      /^Synthesized 2 stacks to cdktf\.out\/ in [\d.]+ s\.\nDeploy it with `npx cdktf deploy --skip-synth <stack>`: without --skip-synth, cdktf synthesizes examples\/fleet\.yaml again\.\n$/,
+    );
     expect(readdirSync(path.join(dir, "cdktf.out/stacks")).sort()).toEqual(["afterpay-staging-ingress", "org"]);
     expect(JSON.parse(readFileSync(path.join(dir, "cdktf.out", SYNTH_RECORD), "utf8"))).toMatchObject({ fleetFile: "fleet.yaml" });
     expect(readdirSync(dir).filter((f) => f.startsWith("cdktf.out."))).toEqual([]); // no staging directory left
@@ -43,6 +46,7 @@ describe("farcar synth", () => {
     expect(r.stderr).toContain("farcar: fleet fleet.yaml (from FARCAR_CONFIG)");
     expect(r.stdout).toMatch(/^ {2}afterpay-staging-ingress: \d+ resources$/m);
     expect(r.stdout).toMatch(/^ {2}org: \d+ resources$/m);
+    expect(r.stdout).not.toContain("--skip-synth"); // cdktf would synthesize the same file
   });
 
   test("a broken fleet leaves the previous output untouched and says what it holds", async () => {
