@@ -1,22 +1,35 @@
 /**
- * Farcar entry point (`cdktf synth`): reads the fleet file named by FARCAR_CONFIG
- * (default examples/fleet.yaml) and synthesizes every stack. An invalid fleet file prints every
- * problem with its line and exits non-zero before anything is written.
+ * Farcar entry point of `cdktf synth` (cdktf.json "app"): reads the fleet file — $FARCAR_CONFIG,
+ * else cdktf.json context.farcarConfig, else examples/fleet.yaml (cli/fleet-file.ts), named in a
+ * banner — and synthesizes every stack. An invalid fleet file prints every problem with its line
+ * and exits non-zero before anything is written.
+ *
+ * Under `cdktf synth` each line this program writes to stderr appears twice: cdktf-cli logs every
+ * stderr chunk of the app as it arrives (@cdktf/commons util.js exec → processLoggerError), then
+ * repeats the collected stderr in "cdktf encountered an error while synthesizing … Command output
+ * on stderr". `npx farcar synth` (cli/synth.ts) runs the same synthesis in-process and prints once.
  */
-import { existsSync, rmSync } from "node:fs";
-import { App } from "cdktf";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { App, TerraformStack } from "cdktf";
 import { FleetError, SynthError } from "./config/errors";
-import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
+import { loadFleet } from "./config/load";
+import { banner, resolveFleetFile } from "./cli/fleet-file";
+import { previousSynth } from "./cli/synth";
 import { buildFleet } from "./stacks/fleet-app";
 
 function main(): void {
-  const file = process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE;
+  const choice = resolveFleetFile(undefined);
+  const file = choice.file;
+  // stdout: under cdktf synth it is shown once, as it arrives.
+  process.stdout.write(`${banner(choice)}\n`);
   let fleet;
   try {
     fleet = loadFleet(file);
   } catch (err) {
     if (err instanceof FleetError) {
-      process.stderr.write(`farcar: ${err.message}\n`);
+      const stale = previousSynth(process.env.CDKTF_OUTDIR || "cdktf.out");
+      process.stderr.write(`farcar: ${err.message}${stale ? `\n${stale}.` : ""}\n`);
       process.exit(1);
     }
     throw err;
@@ -33,11 +46,18 @@ function main(): void {
   } catch (err) {
     if (err instanceof SynthError) {
       if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
-      process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.\n`);
+      const stale = outdirExisted ? `\n${previousSynth(outdir)}.` : "";
+      process.stderr.write(`farcar: ${err.message}\nNothing was synthesized.${stale}\n`);
       process.exit(1);
     }
     throw err;
   }
+  // App.synth writes this fleet's stacks but leaves directories of stacks an earlier synth (of
+  // another fleet) wrote: remove them, so the output holds exactly this fleet.
+  const current = new Set(app.node.children.filter(TerraformStack.isStack).map((s) => s.node.id));
+  const stacksDir = path.join(outdir, "stacks");
+  for (const dir of existsSync(stacksDir) ? readdirSync(stacksDir) : [])
+    if (!current.has(dir)) rmSync(path.join(stacksDir, dir), { recursive: true, force: true });
 }
 
 main();

@@ -3,15 +3,14 @@
  * problem with its line, exits non-zero and writes nothing.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BASE_FLEET, fleetWith } from "./config/fleet-fixture";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function runMain(fleetText: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), "farcar-cli-"));
+function runMain(fleetText: string, dir = mkdtempSync(path.join(tmpdir(), "farcar-cli-"))) {
   cpSync(path.join(ROOT, "examples/mesh"), path.join(dir, "mesh"), { recursive: true });
   writeFileSync(path.join(dir, "fleet.yaml"), fleetText);
   const outdir = path.join(dir, "out");
@@ -27,8 +26,25 @@ describe("main.ts", () => {
   test("synthesizes the fleet file named by FARCAR_CONFIG", () => {
     const r = runMain(BASE_FLEET);
     expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`farcar: fleet ${path.join(path.dirname(r.outdir), "fleet.yaml")} (from FARCAR_CONFIG)`);
     expect(r.status).toBe(0);
     expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "afterpay-staging-ingress-images", "org"]);
+  });
+
+  test("leaves no stack of an earlier synth (another fleet) in the output directory", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "farcar-cli-"));
+    mkdirSync(path.join(dir, "out/stacks/tidal-production-ingress"), { recursive: true });
+    const r = runMain(BASE_FLEET, dir);
+    expect(r.status).toBe(0);
+    expect(readdirSync(path.join(r.outdir, "stacks")).sort()).toEqual(["afterpay-staging-ingress", "afterpay-staging-ingress-images", "org"]);
+  });
+
+  test("a broken fleet file after a good one: says the output directory holds the earlier synth", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "farcar-cli-"));
+    mkdirSync(path.join(dir, "out/stacks/org"), { recursive: true });
+    const r = runMain(fleetWith(["targets: [ledger]", "targets: [ledgr]"]), dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/out\/ still holds an earlier synthesis; it does not reflect this fleet file\.\n$/);
   });
 
   test("a broken fleet file prints every problem with its line, exits 1 and writes nothing", () => {

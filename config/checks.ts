@@ -25,6 +25,19 @@ const FARGATE_MEMORY_MIB: Record<number, (m: number) => boolean> = {
   2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
   4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
 };
+/**
+ * Every Fargate memory size (MiB) per CPU value, enumerated from FARGATE_MEMORY_MIB — for checks
+ * written in Terraform (the task_memory_mib variable and the task definition's precondition).
+ */
+export function fargateMemoryChoices(): Record<number, number[]> {
+  const out: Record<number, number[]> = {};
+  for (const [cpu, ok] of Object.entries(FARGATE_MEMORY_MIB)) {
+    out[Number(cpu)] = [];
+    for (let m = 512; m <= 30720; m += 512) if (ok(m)) out[Number(cpu)].push(m);
+  }
+  return out;
+}
+
 const FARGATE_MEMORY_TEXT: Record<number, string> = {
   256: "512, 1024 or 2048",
   512: "1024 to 4096 in steps of 1024",

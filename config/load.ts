@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLError } from "yaml";
 import type { z } from "zod";
 import { crossFieldProblems } from "./checks";
 import { dottedPath, FleetError, render, type FleetProblem } from "./errors";
@@ -99,11 +99,7 @@ export function parseFleet(text: string, file: string, displayName = file): Flee
   const lines = new LineCounter();
   // Duplicate keys are reported by duplicateKeys() with their YAML path, not by the parser.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-  const yamlProblems: FleetProblem[] = doc.errors.map((e) => {
-    const pos = lines.linePos(e.pos[0]);
-    return { file: displayName, line: pos.line, column: pos.col, path: "", message: `invalid YAML: ${e.message.split("\n")[0]}` };
-  });
-  if (yamlProblems.length) throw new FleetError(yamlProblems);
+  if (doc.errors.length) throw new FleetError([yamlSyntaxProblem(text, doc.errors, lines, displayName)]);
 
   const source = new SourceMap(displayName, doc, lines);
   const raw: unknown = doc.toJS();
@@ -115,6 +111,101 @@ export function parseFleet(text: string, file: string, displayName = file): Flee
     throw new FleetError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
   }
   return resolve(parsed.data, path.resolve(file));
+}
+
+/**
+ * The first YAML syntax error, at the line that causes it, with the YAML path of the keys around
+ * it and a hint. The parser reports where it noticed the fault, which for indentation errors and
+ * unclosed `[`/`{` is often the line after the fault (or the end of the file), and the errors
+ * after the first usually follow from it, so only the first is reported, and located again:
+ * - an unclosed flow collection → the line where the unmatched `[` or `{` opened;
+ * - an indentation error → the first line, up to the reported one, that is indented deeper than
+ *   the line before although that line opens no block, or that dedents to a column no enclosing
+ *   key uses.
+ */
+export function yamlSyntaxProblem(text: string, errors: readonly YAMLError[], lines: LineCounter, file: string): FleetProblem {
+  const e = errors[0];
+  const reported = lines.linePos(e.pos[0]);
+  const first = e.message.split("\n")[0];
+  const rows = text.split(/\r?\n/);
+  const more = errors.length > 1 ? ` (${errors.length - 1} more YAML error${errors.length > 2 ? "s" : ""} after it usually follow from this one)` : "";
+  let at = { line: reported.line, column: reported.col };
+  let hint = "check the syntax on this line and the line before it";
+  const flow = /flow (sequence|mapping)|end with a [\]}]/i.test(first);
+  const indentation = e.code === "BAD_INDENT" || e.code === "TAB_AS_INDENT" || e.code === "MULTILINE_IMPLICIT_KEY" || /indent|same column|single line|compact mappings/i.test(first);
+  if (e.code === "TAB_AS_INDENT") hint = "indent with spaces, not tabs";
+  else if (flow) {
+    const opened = unclosedFlow(rows, reported.line);
+    if (opened) at = opened;
+    hint = "close the list with ] (or the map with }) on the same line, or write it as an indented block";
+  } else if (indentation) {
+    const culprit = misindented(rows, reported.line);
+    if (culprit) at = culprit;
+    hint = "keys of one mapping must start in the same column; indent a nested block 2 spaces deeper than its parent key";
+  }
+  return { file, line: at.line, column: at.column, path: keyPathAt(rows, at.line), message: `invalid YAML: ${first}; ${hint}${more}` };
+}
+
+const content = (row: string) => row.trim() !== "" && !row.trim().startsWith("#");
+const indentOf = (row: string) => row.length - row.trimStart().length;
+
+/** The last `[` or `{` (outside quotes and comments) not closed before `upTo`. */
+function unclosedFlow(rows: readonly string[], upTo: number): { line: number; column: number } | undefined {
+  const stack: { line: number; column: number }[] = [];
+  for (let i = 0; i < Math.min(upTo, rows.length); i++) {
+    let quote = "";
+    for (let j = 0; j < rows[i].length; j++) {
+      const ch = rows[i][j];
+      if (quote) {
+        if (ch === quote) quote = "";
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === "#" && (j === 0 || /\s/.test(rows[i][j - 1]))) break;
+      else if (ch === "[" || ch === "{") stack.push({ line: i + 1, column: j + 1 });
+      else if ((ch === "]" || ch === "}") && stack.length) stack.pop();
+    }
+  }
+  return stack[stack.length - 1];
+}
+
+/** The first line up to `upTo` whose indentation fits no enclosing block (see yamlSyntaxProblem). */
+function misindented(rows: readonly string[], upTo: number): { line: number; column: number } | undefined {
+  const open: number[] = [];
+  let prev: string | undefined;
+  for (let i = 0; i < Math.min(upTo, rows.length); i++) {
+    const row = rows[i];
+    if (!content(row)) continue;
+    const indent = indentOf(row);
+    if (prev !== undefined) {
+      const prevIndent = indentOf(prev);
+      const opens = /:\s*(#.*)?$|^\s*-\s*$|[|>][+-]?\s*$/.test(prev);
+      if (indent > prevIndent && !opens && !/^\s*-/.test(row)) return { line: i + 1, column: indent + 1 };
+      if (indent > prevIndent) open.push(prevIndent);
+      while (open.length && indent <= open[open.length - 1] && indent !== prevIndent) {
+        const top = open.pop()!;
+        if (indent > top) return { line: i + 1, column: indent + 1 };
+        if (indent === top) break;
+      }
+      if (indent < prevIndent && !open.includes(indent) && indent !== 0 && !rows.slice(0, i).some((r) => content(r) && indentOf(r) === indent))
+        return { line: i + 1, column: indent + 1 };
+    }
+    prev = row;
+  }
+  return undefined;
+}
+
+/** Dotted path of the keys enclosing (and on) line `line`, found by indentation. */
+function keyPathAt(rows: readonly string[], line: number): string {
+  const keys: { indent: number; key: string }[] = [];
+  for (let i = 0; i < Math.min(line, rows.length); i++) {
+    const row = rows[i];
+    if (!content(row)) continue;
+    const m = /^(\s*)(?:-\s+)?([A-Za-z0-9_.-]+)\s*:/.exec(row);
+    if (!m) continue;
+    const indent = m[1].length;
+    while (keys.length && keys[keys.length - 1].indent >= indent) keys.pop();
+    keys.push({ indent, key: m[2] });
+  }
+  return keys.map((k) => k.key).join(".");
 }
 
 /** Every key that appears twice in one mapping, at its second occurrence. */

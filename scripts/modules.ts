@@ -10,7 +10,9 @@
  */
 import * as path from "node:path";
 import { FleetError, SynthError } from "../config/errors";
+import type { Fleet } from "../config/fleet";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
+import { diagramFile, fleetDiagrams } from "../cli/diagram";
 import { DEFAULT_OUT_DIR, exportModules, ModuleExportError, type ExportOptions } from "./module-export";
 
 const USAGE = `usage: npm run modules -- [--fleet FILE] [--out DIR] [--namespace NS] [--version V]
@@ -50,10 +52,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   };
 }
 
-function main(): number {
+/** The command (`npm run modules`, `farcar modules`): `argv` without node and script; returns the exit status. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   let args: ModulesArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`farcar modules: ${err.message}\n${USAGE}`);
@@ -66,7 +69,9 @@ function main(): number {
     return 0;
   }
   try {
-    const result = exportModules(loadFleet(args.fleet), args);
+    const fleet = loadFleet(args.fleet);
+    const diagrams = await moduleDiagrams(fleet);
+    const result = exportModules(fleet, { ...args, diagrams });
     const rel = (p: string) => path.relative(process.cwd(), p) || ".";
     process.stdout.write(`Wrote ${result.modules.length} modules to ${rel(result.outDir)}/ from ${args.fleet}:\n`);
     for (const m of result.modules) {
@@ -91,4 +96,15 @@ function main(): number {
   }
 }
 
-if (require.main === module) process.exitCode = main();
+/** The environment's diagram for its ingress and egress modules (cli/diagram.ts). */
+async function moduleDiagrams(fleet: Fleet): Promise<Record<string, string>> {
+  const byFile = await fleetDiagrams(fleet);
+  const out: Record<string, string> = {};
+  for (const env of fleet.environments) {
+    out[`${env.key}-ingress`] = byFile[diagramFile(env)];
+    if (env.egress) out[`${env.key}-egress`] = byFile[diagramFile(env)];
+  }
+  return out;
+}
+
+if (require.main === module) void main().then((code) => (process.exitCode = code));

@@ -61,8 +61,9 @@ function usage(error?: string): never {
   process.exit(error ? 2 : 0);
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+/** The command (`npm run verify`, `farcar verify`): `argv` without node and script. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const args = parseArgs(argv);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let fleet;
@@ -131,7 +132,8 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-main().catch((err) => {
-  process.stderr.write(`verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

@@ -161,7 +161,8 @@ export class IngressStack extends ProxyStack {
         vpcLinkId: this.farcars[s.name].farcar.vpcLink.id,
         backendBaseUrl: this.farcars[s.name].farcar.backendBaseUrl,
       })),
-      "acquisition services (append <target>/<path> to the URL)",
+      "acquisition services",
+      "<target>/<path>",
     );
     new TerraformOutput(this, "farcar_spiffe_ids", {
       description: "SPIFFE ID each inbound service's Farcar presents in the mesh",

@@ -6,6 +6,7 @@
 import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { FarcarSettings } from "../config/fleet";
+import { fargateMemoryChoices } from "../config/checks";
 import { FARGATE_CPU_UNITS, LOG_RETENTION_DAYS, listOr } from "../config/schema";
 
 
@@ -50,6 +51,15 @@ export class FarcarKnobs extends Construct {
       type: "number",
       default: settings.memoryMiB,
       description: "Memory (MiB) per Farcar task; must be a Fargate size for task_cpu",
+      // A variable's validation may only refer to itself before Terraform 1.9 (modules declare
+      // >= 1.5), so it checks the sizes Fargate has at all; the pairing with task_cpu is the task
+      // definition's precondition (modules/farcar-service).
+      validation: [
+        {
+          condition: `\${contains(${JSON.stringify([...new Set(Object.values(fargateMemoryChoices()).flat())].sort((a, b) => a - b))}, var.task_memory_mib)}`,
+          errorMessage: "task_memory_mib must be a Fargate memory size: 512, or 1024 to 30720 in steps of 1024, matching task_cpu.",
+        },
+      ],
     });
     const count = variable("desired_count", {
       type: "number",

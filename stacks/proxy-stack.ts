@@ -238,7 +238,14 @@ export abstract class ProxyStack extends TerraformStack {
    * The private REST API (resource policy from privateApiResourcePolicy), the caller endpoint
    * limited to it, and the outputs callers need: invoke URL and identity policy per service.
    */
-  protected privateApi(description: string, services: readonly ApiService[], routes: readonly ApiRoute[], callers: string): PrivateRestApi {
+  protected privateApi(
+    description: string,
+    services: readonly ApiService[],
+    routes: readonly ApiRoute[],
+    callers: string,
+    /** What a caller appends to its invoke URL, for the output description. */
+    pathHint = "the request path",
+  ): PrivateRestApi {
     const stage = this.stage;
     const vpcEndpointId = this.callerEndpoint.endpoint.id;
     const api = new PrivateRestApi(this, "api", {
@@ -256,11 +263,11 @@ export abstract class ProxyStack extends TerraformStack {
 
     const invokeBase = `https://${api.restApi.id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffixOf(this.partition)}/${stage}`;
     new TerraformOutput(this, "invoke_urls", {
-      description: `Invoke base URL per service for ${callers}: append the path and sign with SigV4 (service execute-api)`,
+      description: `Invoke base URL per service for ${callers}: append ${pathHint} and sign the request with SigV4 (service execute-api)`,
       value: Object.fromEntries(services.map((s) => [s.name, `${invokeBase}/${s.name}/`])),
     });
     new TerraformOutput(this, "caller_identity_policies", {
-      description: `Identity policy (JSON) each role of ${callers} needs in its own account to invoke the API`,
+      description: `Identity policy (JSON) per service: attach it to each of the service's roles, in their own account, so they may invoke the API (${callers}; cross-account IAM auth needs an Allow on both sides)`,
       value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(api.restApi.executionArn, stage, s.name, s.methods))])),
     });
     new TerraformOutput(this, "execute_api_endpoint_id", { description: `The execute-api VPC endpoint ${callers} must use`, value: vpcEndpointId });

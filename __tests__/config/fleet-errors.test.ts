@@ -118,7 +118,7 @@ describe("fleet file errors", () => {
     [
       "broken YAML syntax",
       [["targets: [ledger]", "targets: [ledger"]],
-      ["inline.yaml:31:1: (root): invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+      ["inline.yaml:30:22: acquisitions.afterpay.environments.staging.inbound.disputes.targets: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]; close the list with ] (or the map with }) on the same line, or write it as an indented block"],
     ],
     [
       "a caller CIDR open to the internet",

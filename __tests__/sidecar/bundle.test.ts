@@ -28,7 +28,7 @@ beforeAll(async () => {
     entryPoints: [path.join(__dirname, "../../envoy/sidecar/main.ts")],
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     outfile: bundlePath,
     logLevel: "silent",
   });

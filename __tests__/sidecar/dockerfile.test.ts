@@ -11,8 +11,8 @@ const dockerignore = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dock
 const packageJson = JSON.parse(readFileSync(path.join(__dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
 
 describe("envoy/sidecar/Dockerfile", () => {
-  it("pins a Node 20 slim base image by exact version", () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m);
+  it("pins a Node 22 slim base image by exact version (AWS SDK v3 needs Node >= 22 from January 2027)", () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
   });
 
   it("runs the bundle at SIDECAR_ENTRYPOINT as a non-root user equal to Envoy's", () => {
@@ -32,7 +32,7 @@ describe("envoy/sidecar/Dockerfile", () => {
 
   it("builds with the build:sidecar script", () => {
     expect(dockerfile).toContain("npm run --silent build:sidecar");
-    expect(packageJson.scripts["build:sidecar"]).toMatch(/^esbuild envoy\/sidecar\/main\.ts --bundle --platform=node --target=node20 .*--outfile=dist\/sidecar\/sidecar\.js$/);
+    expect(packageJson.scripts["build:sidecar"]).toMatch(/^esbuild envoy\/sidecar\/main\.ts --bundle --platform=node --target=node22 .*--outfile=dist\/sidecar\/sidecar\.js$/);
   });
 
   it("copies every repository file the bundle is built from (and the build context admits them)", async () => {
@@ -41,7 +41,7 @@ describe("envoy/sidecar/Dockerfile", () => {
       entryPoints: [path.join(root, "envoy/sidecar/main.ts")],
       bundle: true,
       platform: "node",
-      target: "node20",
+      target: "node22",
       write: false,
       metafile: true,
       logLevel: "silent",

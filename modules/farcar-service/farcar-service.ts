@@ -9,6 +9,7 @@
  *   - Tasks: admit only the NLB's security group, on the listener and health ports; send only to
  *     the VPC endpoints (443), S3 (image layers) and the mesh on the targets' ports.
  */
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ApiGatewayVpcLink } from "@cdktf/provider-aws/lib/api-gateway-vpc-link";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -27,6 +28,7 @@ import type { EnvoyContainerLaunch } from "../../envoy/render";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { SIDECAR_CONTAINER_NAME, sidecarHealthCheck, type SidecarContainerEnvironment } from "../../envoy/sidecar/container";
 import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
+import { fargateMemoryChoices } from "../../config/checks";
 import { limitedName } from "../../config/names";
 import { numberArg } from "../terraform-values";
 import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "./policies";
@@ -302,6 +304,16 @@ export class FarcarService extends Construct {
       taskRoleArn: this.taskRole.arn,
       volume: sidecar ? [{ name: IDENTITY_VOLUME }] : undefined,
       containerDefinitions: JSON.stringify(containers),
+      // cpu and memory must be a Fargate task size together (task_cpu / task_memory_mib can be set
+      // at deploy time): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+      lifecycle: {
+        precondition: [
+          {
+            condition: Fn.contains(Fn.lookup(fargateMemoryChoices(), Fn.tostring(props.cpu), []), props.memoryMiB),
+            errorMessage: "task_memory_mib is not a Fargate memory size for task_cpu (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720 MiB).",
+          },
+        ],
+      },
     });
     this.service = new EcsService(this, "service", {
       name: props.name,

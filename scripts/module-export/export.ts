@@ -30,6 +30,8 @@ import type { Json } from "./remote-state";
 /** Directory prefix of every generated module; directories with it in `outDir` are replaced. */
 export const MODULE_DIR_PREFIX = "terraform-aws-farcar-";
 export const DEFAULT_OUT_DIR = "dist/modules";
+/** A module's diagram (ExportOptions.diagrams). */
+export const DIAGRAM_FILE = "diagram.svg";
 
 export interface ExportOptions {
   /**
@@ -48,6 +50,11 @@ export interface ExportOptions {
    * @default - Farcar's version (package.json)
    */
   readonly version?: string;
+  /**
+   * SVG diagram per stack name (cli/diagram.ts), written as `diagram.svg` and shown in the README.
+   * @default - no diagram
+   */
+  readonly diagrams?: Readonly<Record<string, string>>;
 }
 
 export interface GeneratedModule {
@@ -104,7 +111,9 @@ export function generateModules(fleet: Fleet, options: Omit<ExportOptions, "outD
         files[asset] = readFileSync(path.join(synthDir, "stacks", info.name, asset));
       }
       for (const [file, content] of Object.entries(result.module.files)) files[file] = `${JSON.stringify(content, null, 2)}\n`;
-      files["README.md"] = renderReadme(result.module, { source, version, fleetFile });
+      const diagram = options.diagrams?.[info.name];
+      if (diagram) files[DIAGRAM_FILE] = diagram;
+      files["README.md"] = renderReadme(result.module, { source, version, fleetFile, diagram: diagram ? DIAGRAM_FILE : undefined });
       files["examples/basic/main.tf"] = renderExample(result.module, fleetFile);
       modules.push({ stack: info.name, name, directory: `${MODULE_DIR_PREFIX}${info.name}`, source, converted: result.module, files });
     }

@@ -20,6 +20,8 @@ export interface ReadmeContext {
   readonly version: string;
   /** File name of the fleet file the module was generated from. */
   readonly fleetFile: string;
+  /** File name of the module's diagram (`farcar diagram`), if one is written next to the README. */
+  readonly diagram?: string;
 }
 
 export const INPUTS_HEADER = ["Name", "Description", "Type", "Default", "Required"] as const;
@@ -136,7 +138,7 @@ Terraform JSON (\`*.tf.json\`), which Terraform reads like \`.tf\` files.
 ## Usage
 
 ${usage}${namespaceNote}
-
+${ctx.diagram ? `\n## Diagram\n\n![Who may call what through this module: roles, endpoint, API paths, Farcars, targets](${ctx.diagram})\n\nDrawn by \`npx farcar diagram\` from the fleet file (help/diagram.md).\n` : ""}
 ## Provider
 
 ${providerText}
