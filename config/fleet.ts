@@ -75,6 +75,8 @@ export interface FleetEnvironment {
   readonly environment: string;
   /** `<acquisition>-<environment>` */
   readonly key: string;
+  /** Region of this environment's proxy stacks (its own `region`, else the fleet's). */
+  readonly region: string;
   /** Created accounts have `email`; adopted ones `id`. */
   readonly proxyAccount: { readonly id?: string; readonly email?: string; readonly name: string };
   readonly egressProxyAccountId?: string;
@@ -134,6 +136,14 @@ export interface Fleet {
   };
   readonly s3Backend?: { readonly bucket: string; readonly region: string; readonly keyPrefix: string; readonly dynamodbTable?: string };
   readonly environments: readonly FleetEnvironment[];
+}
+
+/**
+ * Every region the fleet's stacks run in (the fleet's own, then each environment's), sorted and
+ * without repeats: the region list of the proxy-OU guardrail SCP.
+ */
+export function fleetRegions(fleet: Pick<Fleet, "region" | "environments">): string[] {
+  return [...new Set([fleet.region, ...fleet.environments.map((e) => e.region)])].sort();
 }
 
 /** Fleet-wide settings overridden by environment settings, over the built-in defaults. */

@@ -126,7 +126,7 @@ const network = z
     availabilityZones: z
       .array(z.string(), { message: "availabilityZones must be a list of zone names such as [us-east-1a, us-east-1b]" })
       .min(2, { message: "at least two availability zones are needed (Farcars spread over them)" })
-      .describe("AZ names in the fleet region (≥ 2). Taken from config, never looked up."),
+      .describe("AZ names in the environment's region (≥ 2). Taken from config, never looked up."),
     proxyVpcCidr: cidr.describe("CIDR of the proxy VPC (NLBs, Farcars, VPC endpoints)."),
     acquisitionVpcCidr: cidr.describe("CIDR of the per-acquisition VPC that hosts the execute-api endpoint."),
     acquisitionCallerCidrs: z
@@ -238,6 +238,13 @@ const outboundService = z
 
 const environment = z
   .strictObject({
+    region: z
+      .string()
+      .regex(REGION, { message: "expected an AWS region such as ap-southeast-2" })
+      .optional()
+      .describe(
+        "AWS region of this environment's proxy accounts (ingress and egress): where the acquisition lives. The guardrail SCP allows every region the fleet uses. @default the fleet's region",
+      ),
     proxyAccount,
     network,
     identity: identity.optional(),
@@ -285,7 +292,9 @@ export const fleetSchema = z
     region: z
       .string()
       .regex(REGION, { message: "expected an AWS region such as us-east-1" })
-      .describe("AWS region of every proxy account's resources (the guardrail SCP allows only this region)."),
+      .describe(
+        "AWS region of the org stack, and of every environment that names no region of its own (the guardrail SCP allows exactly the regions the fleet uses).",
+      ),
     tags: tags.optional().describe("Tags merged onto every resource. @default {}"),
     organization: z
       .strictObject({

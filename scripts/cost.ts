@@ -85,8 +85,8 @@ export class CostError extends Error {
 }
 
 /** Region an environment's stacks run in. */
-function regionOf(fleet: Fleet, _env: FleetEnvironment): string {
-  return fleet.region;
+function regionOf(_fleet: Fleet, env: FleetEnvironment): string {
+  return env.region;
 }
 
 /** CPU architecture of an environment's Farcar tasks. */

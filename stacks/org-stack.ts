@@ -9,7 +9,7 @@ import { OrganizationsAccount } from "@cdktf/provider-aws/lib/organizations-acco
 import { OrganizationsPolicy } from "@cdktf/provider-aws/lib/organizations-policy";
 import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizations-policy-attachment";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import type { Fleet, FleetEnvironment } from "../config/fleet";
+import { fleetRegions, type Fleet, type FleetEnvironment } from "../config/fleet";
 import { accountIdOutputName, ORG_STACK } from "../config/names";
 import { policyDocument, renderPolicy, type PolicyDocument } from "../modules/iam/policy-document";
 import { configureBackend } from "./backend";
@@ -113,7 +113,7 @@ export class OrgStack extends TerraformStack {
       name: "farcar-proxy-guardrails",
       description: "Farcar proxy accounts: stay in the org, keep CloudTrail, no IAM users, fleet regions only",
       type: "SERVICE_CONTROL_POLICY",
-      content: renderPolicy(proxyGuardrailPolicy([fleet.region])),
+      content: renderPolicy(proxyGuardrailPolicy(fleetRegions(fleet))),
     });
     new OrganizationsPolicyAttachment(this, "proxy-guardrails-attachment", {
       policyId: this.guardrails.id,

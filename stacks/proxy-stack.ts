@@ -96,7 +96,7 @@ export abstract class ProxyStack extends TerraformStack {
     this.accountId =
       kind === "egress" ? egress!.accountId : (props.environment.proxyAccount.id ?? props.org.accountIdFor(this, props.environment));
     const accessRole = kind === "egress" ? egress!.accessRoleName : props.fleet.organization.accountAccessRoleName;
-    this.region = props.fleet.region;
+    this.region = props.environment.region;
     this.partition = partitionOf(this.region);
     configureBackend(this, props.fleet, name);
     this.knobs = new FarcarKnobs(this, "knobs", props.environment.farcar);

@@ -436,14 +436,14 @@ function describeApi(
     kind === "ingress"
       ? (env.proxyAccount.id ?? standIns.get(accountIdOutputName(env.acquisition, env.environment))?.accountId)
       : (env.egress?.accountId ?? env.egressProxyAccountId);
-  const providerAccount = deployAccount(tf, new ReferenceResolver({ stack, partition: partitionOf(fleet.region), region: fleet.region, apiAccountId: "000000000000", standIns }));
+  const providerAccount = deployAccount(tf, new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId: "000000000000", standIns }));
   if (fleetAccount && providerAccount && fleetAccount !== providerAccount) {
     return problem(`deploys to account ${providerAccount} but the fleet file puts its ${kind} API in ${fleetAccount}`);
   }
   const apiAccountId = fleetAccount ?? providerAccount;
   if (!apiAccountId) return problem("cannot tell which account owns the API (not in the fleet file, no assume-role provider)");
 
-  const resolver = new ReferenceResolver({ stack, partition: partitionOf(fleet.region), region: fleet.region, apiAccountId, standIns });
+  const resolver = new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId, standIns });
   const policyRes = policies[policyIds[0]];
   const apiRef = parseResourceReference(policyRes.rest_api_id);
   const apiRes = apiRef?.type === "aws_api_gateway_rest_api" ? apis[apiRef.id] : undefined;
