@@ -2,7 +2,7 @@
  * The resolved fleet: what stacks consume. Defaults are applied here, once, so no construct has
  * to know a default of its own; paths are resolved and file contents read.
  */
-import type { FleetInput, FarcarSettingsInput, HttpMethod } from "./schema";
+import type { CpuArchitecture, FleetInput, FarcarSettingsInput, HttpMethod } from "./schema";
 
 export interface FarcarSettings {
   /** Envoy Farcar image; undefined = the stack's own ECR repository at FARCAR_IMAGE_TAG. */
@@ -11,6 +11,8 @@ export interface FarcarSettings {
   readonly identityImage?: string;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** Fargate runtimePlatform.cpuArchitecture. */
+  readonly cpuArchitecture: CpuArchitecture;
   readonly desiredCount: number;
   readonly logRetentionDays: number;
 }
@@ -24,6 +26,7 @@ export const FARCAR_IMAGE_TAG = "0.1.0";
 export const FARCAR_DEFAULTS: FarcarSettings = {
   cpu: 512,
   memoryMiB: 1024,
+  cpuArchitecture: "X86_64",
   desiredCount: 2,
   logRetentionDays: 30,
 };

@@ -29,6 +29,10 @@ const methods = z
     "HTTP methods the callers may use; the resource policy allows only these. Fewer methods make a shorter resource policy (more services fit under API Gateway's 8192 characters). @default all seven: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
   );
 
+/** Fargate CPU architectures (ECS task definition runtimePlatform.cpuArchitecture). */
+export const CPU_ARCHITECTURES = ["X86_64", "ARM64"] as const;
+export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[number];
+
 /** Fargate task CPU units. */
 export const FARGATE_CPU_UNITS = [256, 512, 1024, 2048, 4096] as const;
 /** Retention values CloudWatch Logs accepts (days). */
@@ -79,6 +83,12 @@ const farcarSettings = z
       .optional()
       .describe("Fargate task CPU units. @default 512"),
     memoryMiB: z.number().int().min(512).max(30720).optional().describe("Fargate task memory in MiB. @default 1024"),
+    cpuArchitecture: z
+      .enum(CPU_ARCHITECTURES, { message: `cpuArchitecture must be ${listOr(CPU_ARCHITECTURES)} (uppercase)` })
+      .optional()
+      .describe(
+        "CPU architecture of the Farcar tasks. ARM64 (Graviton) costs about 20% less per vCPU-hour; both images (farcar/envoy and farcar/identity, or your own) must then be multi-arch (docker buildx --platform linux/amd64,linux/arm64). @default X86_64",
+      ),
     desiredCount: z
       .number()
       .int()

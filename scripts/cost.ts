@@ -14,12 +14,12 @@ import * as path from "node:path";
 import { FleetError } from "../config/errors";
 import type { Fleet, FleetEnvironment } from "../config/fleet";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
+import type { CpuArchitecture } from "../config/schema";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { articleLayoutCounts, layoutCounts, type LayoutCounts } from "../modules/private-api/layout";
 
 export const DEFAULT_PRICES_FILE = path.resolve(__dirname, "../config/prices.json");
 
-export type CpuArchitecture = "X86_64" | "ARM64";
 
 export interface RegionPrices {
   readonly verified: boolean;
@@ -90,8 +90,8 @@ function regionOf(_fleet: Fleet, env: FleetEnvironment): string {
 }
 
 /** CPU architecture of an environment's Farcar tasks. */
-function architectureOf(_env: FleetEnvironment): CpuArchitecture {
-  return "X86_64";
+function architectureOf(env: FleetEnvironment): CpuArchitecture {
+  return env.farcar.cpuArchitecture;
 }
 
 /** The fixed monthly cost of every stack of `fleet` at `prices`. */

@@ -183,6 +183,7 @@ export abstract class ProxyStack extends TerraformStack {
       repositoryArns: this.images.repositoryArns,
       cpu: knobs.cpu,
       memoryMiB: knobs.memoryMiB,
+      cpuArchitecture: knobs.cpuArchitecture,
       desiredCount: spec.desiredCount ?? knobs.desiredCount,
       logRetentionDays: knobs.logRetentionDays,
     });
