@@ -23,9 +23,11 @@ import {
   privateApiResourcePolicy,
   type ApiService,
 } from "../modules/private-api/resource-policy";
+import { perServiceNlbLayout } from "../modules/private-api/layout";
 import { configureBackend } from "./backend";
 import { FarcarKnobs } from "./knobs";
 import type { OrgStack } from "./org-stack";
+import { measureQuotas, quotaError, type QuotaFigure } from "./quotas";
 
 export interface ProxyStackProps {
   readonly fleet: Fleet;
@@ -74,6 +76,8 @@ export abstract class ProxyStack extends TerraformStack {
   public readonly callerEndpoint: AcquisitionEndpoint;
   public readonly cluster: EcsCluster;
   public api?: PrivateRestApi;
+  /** Every AWS quota this direction runs into, with the measured figure (stacks/quotas.ts). */
+  public quotas: QuotaFigure[] = [];
   private readonly layout: ProxyNetworkLayout;
 
   /**
@@ -155,6 +159,25 @@ export abstract class ProxyStack extends TerraformStack {
     }
   }
 
+  /**
+   * Fail synth when this direction would exceed any AWS quota, listing each one over its limit
+   * with the measured figure and the fix (the figures: `this.quotas`, `npm run cost`).
+   */
+  private assertWithinQuotas(services: readonly ApiService[], routes: readonly ApiRoute[]): void {
+    const targets = new Map(routes.map((r) => [r.service, r.targets]));
+    this.quotas = measureQuotas({
+      services: services.map((s) => ({ ...s, targets: targets.get(s.name) })),
+      layout: perServiceNlbLayout(services.map((s) => s.name)),
+      partition: this.partition,
+      region: this.region,
+      stage: this.stage,
+      desiredCount: this.env.farcar.desiredCount,
+      availabilityZones: this.layout.availabilityZones.length,
+    });
+    const error = quotaError(`${this.env.acquisition}/${this.env.environment} ${this.kind} (${this.region})`, this.quotas);
+    if (error) throw new SynthError(error);
+  }
+
   /** One Farcar (NLB, VPC link, Fargate service) for `service`, with this stack's network and knobs. */
   protected farcarService(service: string, spec: FarcarSpec): FarcarService {
     const { acquisition, environment } = this.env;
@@ -195,6 +218,7 @@ export abstract class ProxyStack extends TerraformStack {
    */
   protected privateApi(description: string, services: readonly ApiService[], routes: readonly ApiRoute[], callers: string): PrivateRestApi {
     const stage = this.stage;
+    this.assertWithinQuotas(services, routes);
     const vpcEndpointId = this.callerEndpoint.endpoint.id;
     const api = new PrivateRestApi(this, "api", {
       name: this.prefix,
