@@ -16,6 +16,7 @@ import type { Fleet, FleetEnvironment } from "../config/fleet";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import type { CpuArchitecture } from "../config/schema";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
+import { servicesPerNlb } from "../config/lock";
 import { articleLayoutCounts, layoutCounts, type LayoutCounts } from "../modules/private-api/layout";
 
 export const DEFAULT_PRICES_FILE = path.resolve(__dirname, "../config/prices.json");
@@ -64,6 +65,9 @@ export interface StackCost {
   /** The article's layout for the same services. */
   readonly article: CostLines;
   readonly articlePerService: number;
+  /** The layout for hundreds of services (help/scaling.md): NLBs shared by up to 50 services, one API per service. */
+  readonly sharedNlb: CostLines;
+  readonly sharedNlbPerService: number;
   readonly layout: LayoutCounts;
   /** Region prices not confirmed against their source. */
   readonly unverifiedPrices: boolean;
@@ -71,7 +75,7 @@ export interface StackCost {
 
 export interface CostReport {
   readonly stacks: readonly StackCost[];
-  readonly total: { readonly farcar: number; readonly article: number };
+  readonly total: { readonly farcar: number; readonly article: number; readonly sharedNlb: number };
   /** The printed table. */
   readonly table: string;
 }
@@ -136,6 +140,8 @@ export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): Cos
       const farcar = lines(layout, env.farcar.desiredCount, d.cas === "privateCa");
       // The article: its own NLB, two tasks and its own CA per service (ingress), same task size.
       const article = lines(articleLayoutCounts(d.services), 2, d.kind === "ingress");
+      const sharedNlbs = Math.ceil(d.services / servicesPerNlb(env.farcar.desiredCount));
+      const sharedNlb = lines({ ...layout, nlbs: sharedNlbs, vpcLinks: sharedNlbs, apis: d.services }, env.farcar.desiredCount, d.cas === "privateCa");
       const per = (c: CostLines) => (d.services ? c.total / d.services : 0);
       stacks.push({
         stack: `${env.key}-${d.kind}`,
@@ -146,6 +152,8 @@ export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): Cos
         farcarPerService: per(farcar),
         article,
         articlePerService: per(article),
+        sharedNlb,
+        sharedNlbPerService: per(sharedNlb),
         layout,
         unverifiedPrices: !p.verified,
       });
@@ -154,14 +162,15 @@ export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): Cos
   const total = {
     farcar: stacks.reduce((s, c) => s + c.farcar.total, 0),
     article: stacks.reduce((s, c) => s + c.article.total, 0),
+    sharedNlb: stacks.reduce((s, c) => s + c.sharedNlb.total, 0),
   };
   return { stacks, total, table: formatTable(stacks, total, prices) };
 }
 
 const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
-function formatTable(stacks: readonly StackCost[], total: { farcar: number; article: number }, prices: PriceTable): string {
-  const header = ["stack", "region", "arch", "services", "NLBs", "endpoints", "NLBs+NLCU", "tasks", "CAs", "logs", "total/month", "per service", "article", "article/service"];
+function formatTable(stacks: readonly StackCost[], total: CostReport["total"], prices: PriceTable): string {
+  const header = ["stack", "region", "arch", "services", "NLBs", "endpoints", "NLBs+NLCU", "tasks", "CAs", "logs", "total/month", "per service", "article", "article/service", "shared-NLB", "shared/service"];
   const rows = stacks.map((s) => [
     s.stack,
     s.region + (s.unverifiedPrices ? "*" : ""),
@@ -177,8 +186,10 @@ function formatTable(stacks: readonly StackCost[], total: { farcar: number; arti
     usd(s.farcarPerService),
     usd(s.article.total),
     usd(s.articlePerService),
+    usd(s.sharedNlb.total),
+    usd(s.sharedNlbPerService),
   ]);
-  rows.push(["total", "", "", String(stacks.reduce((n, s) => n + s.services, 0)), String(stacks.reduce((n, s) => n + s.layout.nlbs, 0)), "", "", "", "", "", usd(total.farcar), "", usd(total.article), ""]);
+  rows.push(["total", "", "", String(stacks.reduce((n, s) => n + s.services, 0)), String(stacks.reduce((n, s) => n + s.layout.nlbs, 0)), "", "", "", "", "", usd(total.farcar), "", usd(total.article), "", usd(total.sharedNlb), ""]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
@@ -189,6 +200,7 @@ function formatTable(stacks: readonly StackCost[], total: { farcar: number; arti
     `Assumed per service: ${a.nlcuPerServiceHour} NLCU on average; per task: ${a.logGbPerTaskMonth} GB of logs a month. ` +
       "Not included: API Gateway requests, endpoint data processing, data transfer, Container Insights, Secrets Manager.",
     "article = the article's layout for the same services: own NLB, 2 tasks and own short-lived CA per ingress service.",
+    "shared-NLB = the layout for hundreds of services (help/scaling.md): NLBs shared by up to 50 services (one listener each), one private API per service.",
   );
   const unverified = [...new Set(stacks.filter((s) => s.unverifiedPrices).map((s) => s.region))];
   if (unverified.length) {

@@ -27,6 +27,9 @@ describe("costReport", () => {
     expect(stack.farcar.nlbs).toBeCloseTo(stack.layout.nlbs * p.nlbHour * h + 2 * prices.assumptions.nlcuPerServiceHour * p.nlcuHour * h, 6);
     expect(stack.farcar.total).toBeCloseTo(stack.farcar.endpoints + stack.farcar.nlbs + stack.farcar.tasks + stack.farcar.cas + stack.farcar.logs, 6);
     expect(stack.farcarPerService).toBeCloseTo(stack.farcar.total / 2, 6);
+    // The shared-NLB layout: both services on one NLB; everything else the same.
+    expect(stack.sharedNlb.nlbs).toBeCloseTo(1 * p.nlbHour * h + 2 * prices.assumptions.nlcuPerServiceHour * p.nlcuHour * h, 6);
+    expect(stack.sharedNlb.total - stack.sharedNlb.nlbs).toBeCloseTo(stack.farcar.total - stack.farcar.nlbs, 6);
     expect(report.table).toContain("afterpay-staging-ingress");
     expect(report.table).toMatch(/total\s/);
   });
