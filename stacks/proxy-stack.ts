@@ -9,7 +9,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
 import type { Fleet, FleetEnvironment } from "../config/fleet";
-import { accessRoleArn, limitedName, nlbName, partitionOf, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
+import { accessRoleArn, farcarName, limitedName, nlbName, partitionOf, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
 import { renderPolicy } from "../modules/iam/policy-document";
@@ -184,7 +184,7 @@ export abstract class ProxyStack extends TerraformStack {
     const knobs = this.knobs.values;
     const cidrs = this.layout.routing?.cidrs ?? ["0.0.0.0/0"];
     return new FarcarService(this, `farcar-${service}`, {
-      name: limitedName(["farcar", acquisition, environment, this.kind === "ingress" ? "in" : "out", service], 48),
+      name: farcarName(this.kind, acquisition, environment, service),
       nlbName: nlbName(this.kind, acquisition, environment, service),
       targetGroupName: targetGroupName(this.kind, acquisition, environment, service),
       partition: this.partition,

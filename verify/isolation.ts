@@ -44,6 +44,7 @@ import {
   type StandInAccount,
   type TerraformJson,
 } from "./terraform-refs";
+import { traceIntegrations } from "./integrations";
 
 export type IdentityVariant = "generated" | "allow-all";
 
@@ -93,6 +94,8 @@ export interface StackIsolationReport {
   readonly substitutions: readonly ResolvedReference[];
   /** `execute-api:/…` shorthands expanded to full ARNs. */
   readonly shorthandsExpanded: number;
+  /** Integrations traced to their own service's listener, target group and ECS service (./integrations.ts). */
+  readonly integrationsTraced: number;
   readonly ms: number;
 }
 
@@ -236,6 +239,9 @@ export async function verifyIsolation(
 
   for (const api of selected) {
     const t0 = performance.now();
+    // The network half: every integration reaches its own service's listener, target group and Farcar.
+    const network = traceIntegrations(api.stack, api.kind, api.env, synthesized[api.stack]);
+    problems.push(...network.problems);
     const others = apis.filter((a) => a.endpointId !== api.endpointId);
     const foreignEndpoint: TestEndpoint = others.length
       ? { kind: "foreign", id: others[0].endpointId, label: `the endpoint of ${others[0].stack}` }
@@ -342,6 +348,7 @@ export async function verifyIsolation(
       mismatches,
       substitutions: api.substitutions,
       shorthandsExpanded: api.shorthandsExpanded,
+      integrationsTraced: network.traces.length,
       ms: performance.now() - t0,
     });
   }
