@@ -2,11 +2,16 @@
  * An environment in its own region: the acquisition lives where it lives (Afterpay in
  * ap-southeast-2, the parent in us-east-1). Everything region-bound follows the environment.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { FleetError } from "../../config/errors";
 import { fleetRegions } from "../../config/fleet";
 import { costReport } from "../../scripts/cost";
+import { readSynthesized, verifyIsolation } from "../../verify";
 import { fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
+import { checkStack, describeFailure } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -61,6 +66,27 @@ describe("an environment with its own region", () => {
     const report = costReport(fleet);
     expect(report.stacks[0].region).toBe("ap-southeast-2");
   });
+
+  test("its stack validates and plans against the provider schema (offline mirror)", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "farcar-region-"));
+    try {
+      const check = await checkStack(s.dir("afterpay-staging-ingress"), work);
+      if (!check.plan?.ok) throw new Error(describeFailure(check));
+      expect(check.plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
+      expect(check.plan.stdout).toContain('"com.amazonaws.ap-southeast-2.execute-api"');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  test("npm run verify proves its isolation with ARNs of its region", async () => {
+    const report = await verifyIsolation(fleet, readSynthesized(s.outdir), { stacks: ["afterpay-staging-ingress"] });
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    const arns = report.stacks[0].substitutions.map((x) => x.value).filter((v) => v.startsWith("arn:"));
+    expect(arns.some((a) => a.startsWith("arn:aws:execute-api:ap-southeast-2:"))).toBe(true);
+    expect(arns.filter((a) => /:us-east-1:/.test(a))).toEqual([]);
+  }, 120_000);
 
   test("fails when an availability zone is not in the environment's region", () => {
     const text = SYDNEY.replace("ap-southeast-2b]", "us-east-1b]");
