@@ -1,5 +1,5 @@
 /**
- * `npm run cost [-- --fleet FILE] [--prices FILE] [--json]`: the fixed monthly cost of every
+ * `npm run cost [-- --fleet FILE] [--prices FILE] [--json] [--quotas]`: the fixed monthly cost of every
  * environment of a fleet, per stack and per service, from the price table in config/prices.json
  * (per region, with its sources and the date they were read), next to the article's layout
  * (own NLB + 2 tasks + own CA per service). help/scaling.md explains the figures.
@@ -18,6 +18,7 @@ import type { CpuArchitecture } from "../config/schema";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { servicesPerNlb } from "../config/lock";
 import { articleLayoutCounts, layoutCounts, type LayoutCounts } from "../modules/private-api/layout";
+import { directionQuotaInput, formatQuotaLine, measureQuotas } from "../stacks/quotas";
 
 export const DEFAULT_PRICES_FILE = path.resolve(__dirname, "../config/prices.json");
 
@@ -209,25 +210,43 @@ function formatTable(stacks: readonly StackCost[], total: CostReport["total"], p
   return out.join("\n");
 }
 
+/** Every quota of every direction of `fleet`, with the measured figure (the stacks' synth-time check, as a table). */
+export function quotaTable(fleet: Fleet): string {
+  const out: string[] = [];
+  for (const env of fleet.environments) {
+    for (const kind of env.egress ? (["ingress", "egress"] as const) : (["ingress"] as const)) {
+      out.push(`${env.key}-${kind} (${env.region}):`);
+      for (const f of measureQuotas(directionQuotaInput(env, kind))) {
+        out.push(`  ${f.measured > f.limit ? "OVER " : ""}${formatQuotaLine(f)}`);
+      }
+    }
+  }
+  return out.join("\n");
+}
+
 function main(): void {
   const argv = process.argv.slice(2);
   let fleetFile = process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE;
   let pricesFile = DEFAULT_PRICES_FILE;
   let json = false;
+  let quotas = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--fleet" && argv[i + 1]) fleetFile = argv[++i];
     else if (a === "--prices" && argv[i + 1]) pricesFile = argv[++i];
     else if (a === "--json") json = true;
+    else if (a === "--quotas") quotas = true;
     else {
-      process.stderr.write(`cost: unknown argument ${a}\nusage: npm run cost [-- --fleet FILE] [--prices FILE] [--json]\n`);
+      process.stderr.write(`cost: unknown argument ${a}\nusage: npm run cost [-- --fleet FILE] [--prices FILE] [--json] [--quotas]\n`);
       process.exit(2);
     }
   }
   try {
-    const report = costReport(loadFleet(fleetFile), loadPrices(pricesFile));
+    const fleet = loadFleet(fleetFile);
+    const report = costReport(fleet, loadPrices(pricesFile));
     if (json) process.stdout.write(`${JSON.stringify({ stacks: report.stacks, total: report.total }, null, 2)}\n`);
     else process.stdout.write(`farcar cost — ${fleetFile}\n\n${report.table}\n`);
+    if (quotas) process.stdout.write(`\nAWS quotas, measured (help/scaling.md):\n${quotaTable(fleet)}\n`);
   } catch (err) {
     if (err instanceof FleetError || err instanceof CostError) {
       process.stderr.write(`cost: ${err.message}\n`);

@@ -23,11 +23,10 @@ import {
   privateApiResourcePolicy,
   type ApiService,
 } from "../modules/private-api/resource-policy";
-import { perServiceNlbLayout } from "../modules/private-api/layout";
 import { configureBackend } from "./backend";
 import { FarcarKnobs } from "./knobs";
 import type { OrgStack } from "./org-stack";
-import { measureQuotas, quotaError, type QuotaFigure } from "./quotas";
+import { directionQuotaInput, measureQuotas, quotaError, type QuotaFigure } from "./quotas";
 
 export interface ProxyStackProps {
   readonly fleet: Fleet;
@@ -163,17 +162,8 @@ export abstract class ProxyStack extends TerraformStack {
    * Fail synth when this direction would exceed any AWS quota, listing each one over its limit
    * with the measured figure and the fix (the figures: `this.quotas`, `npm run cost`).
    */
-  private assertWithinQuotas(services: readonly ApiService[], routes: readonly ApiRoute[]): void {
-    const targets = new Map(routes.map((r) => [r.service, r.targets]));
-    this.quotas = measureQuotas({
-      services: services.map((s) => ({ ...s, targets: targets.get(s.name) })),
-      layout: perServiceNlbLayout(services.map((s) => s.name)),
-      partition: this.partition,
-      region: this.region,
-      stage: this.stage,
-      desiredCount: this.env.farcar.desiredCount,
-      availabilityZones: this.layout.availabilityZones.length,
-    });
+  private assertWithinQuotas(): void {
+    this.quotas = measureQuotas(directionQuotaInput(this.env, this.kind));
     const error = quotaError(`${this.env.acquisition}/${this.env.environment} ${this.kind} (${this.region})`, this.quotas);
     if (error) throw new SynthError(error);
   }
@@ -218,7 +208,7 @@ export abstract class ProxyStack extends TerraformStack {
    */
   protected privateApi(description: string, services: readonly ApiService[], routes: readonly ApiRoute[], callers: string): PrivateRestApi {
     const stage = this.stage;
-    this.assertWithinQuotas(services, routes);
+    this.assertWithinQuotas();
     const vpcEndpointId = this.callerEndpoint.endpoint.id;
     const api = new PrivateRestApi(this, "api", {
       name: this.prefix,

@@ -6,9 +6,11 @@
  * Each direction has its own account (ingress: the parent-org proxy account; egress: the
  * acquisition-org one) and one region, so "per account and region" is "per direction" here.
  */
+import type { FleetEnvironment } from "../config/fleet";
+import { partitionOf, type StackKind } from "../config/names";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { executeApiEndpointPolicy } from "../modules/network/acquisition-endpoint";
-import { countLayout, LISTENERS_PER_NLB, type Layout } from "../modules/private-api/layout";
+import { countLayout, LISTENERS_PER_NLB, perServiceNlbLayout, type Layout } from "../modules/private-api/layout";
 import { measureResourcePolicy, worstCaseExecutionArn, type ApiService } from "../modules/private-api/resource-policy";
 
 const APIGW_REST_QUOTAS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html";
@@ -37,6 +39,26 @@ export interface QuotaInput {
   /** Farcar tasks per service (the fleet's value; a deploy-time desired_count override is not seen here). */
   readonly desiredCount: number;
   readonly availabilityZones: number;
+}
+
+/**
+ * The quota input of one direction of `env`, in the layout the stacks generate (one source for the
+ * stacks' synth-time check and `npm run cost -- --quotas`).
+ */
+export function directionQuotaInput(env: FleetEnvironment, kind: StackKind): QuotaInput {
+  const services =
+    kind === "ingress"
+      ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, methods: s.methods, targets: s.targets.map((t) => t.name) }))
+      : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, methods: s.methods }));
+  return {
+    services,
+    layout: perServiceNlbLayout(services.map((s) => s.name)),
+    partition: partitionOf(env.region),
+    region: env.region,
+    stage: env.environment,
+    desiredCount: env.farcar.desiredCount,
+    availabilityZones: (kind === "egress" && env.egress ? env.egress.network : env.network).availabilityZones.length,
+  };
 }
 
 /** ECS replaces a service's tasks with deploymentMaximumPercent 200: its target group holds up to twice the desired count. */

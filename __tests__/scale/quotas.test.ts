@@ -5,7 +5,8 @@
 import { assignSlots, servicesPerNlb } from "../../config/lock";
 import { perServiceNlbLayout, sharedNlbLayout, type Layout } from "../../modules/private-api/layout";
 import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
-import { exceededQuotas, measureQuotas, quotaError, type QuotaInput } from "../../stacks/quotas";
+import { quotaTable } from "../../scripts/cost";
+import { directionQuotaInput, exceededQuotas, measureQuotas, quotaError, type QuotaInput } from "../../stacks/quotas";
 import { synthFleetFile } from "../support/synth";
 
 const service = (name: string, targets = 3) => ({
@@ -101,6 +102,11 @@ describe("the per-service-NLB layout (what the stacks generate today)", () => {
       const env = s.fleet.environments.find((e) => e.key === stack.env.key)!;
       const services = stack.kind === "ingress" ? env.inbound.length : env.outbound.length;
       expect(stack.quotas.find((f) => f.quota === "VPC links per account and region")!.measured).toBe(services);
+      // `npm run cost -- --quotas` prints the same figures, from the same input.
+      expect(measureQuotas(directionQuotaInput(env, stack.kind))).toEqual(stack.quotas);
     }
+    const table = quotaTable(s.fleet);
+    for (const stack of [...s.stacks.ingress, ...s.stacks.egress]) expect(table).toContain(`${stack.node.id} (us-east-1):`);
+    expect(table).not.toContain("OVER");
   });
 });
