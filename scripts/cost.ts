@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { FleetError } from "../config/errors";
-import type { Fleet, FleetEnvironment } from "../config/fleet";
+import type { Fleet } from "../config/fleet";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import type { CpuArchitecture } from "../config/schema";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
@@ -89,21 +89,11 @@ export class CostError extends Error {
   }
 }
 
-/** Region an environment's stacks run in. */
-function regionOf(_fleet: Fleet, env: FleetEnvironment): string {
-  return env.region;
-}
-
-/** CPU architecture of an environment's Farcar tasks. */
-function architectureOf(env: FleetEnvironment): CpuArchitecture {
-  return env.farcar.cpuArchitecture;
-}
-
 /** The fixed monthly cost of every stack of `fleet` at `prices`. */
 export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): CostReport {
   const stacks: StackCost[] = [];
   for (const env of fleet.environments) {
-    const region = regionOf(fleet, env);
+    const region = env.region;
     const p = prices.regions[region];
     if (!p) {
       throw new CostError(
@@ -124,7 +114,7 @@ export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): Cos
       directions.push({ kind: "egress", services: env.outbound.length, azs: env.egress.network.availabilityZones.length, cas: "none", ownCa: false });
     }
     for (const d of directions) {
-      const architecture = architectureOf(env);
+      const architecture: CpuArchitecture = env.farcar.cpuArchitecture;
       const h = prices.hoursPerMonth;
       const f = p.fargate[architecture];
       const taskMonth = ((env.farcar.cpu / 1024) * f.vcpuHour + (env.farcar.memoryMiB / 1024) * f.gbHour) * h;
