@@ -32,7 +32,7 @@ function label(...lines: string[]): string {
 export function environmentDot(fleet: Fleet, env: FleetEnvironment): string {
   const out: string[] = [
     `digraph ${q(env.key)} {`,
-    `  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t, label=${label(`Farcar ${env.acquisition}/${env.environment}`, `region ${fleet.region}; trust domain ${fleet.mesh.trustDomain}`)}];`,
+    `  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t, label=${label(`Farcar ${env.acquisition}/${env.environment}`, `region ${env.region}; trust domain ${fleet.mesh.trustDomain}`)}];`,
     `  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#ffffff"];`,
     `  edge [fontname="Helvetica", fontsize=9];`,
   ];

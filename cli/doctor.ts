@@ -60,7 +60,7 @@ function each(json: TerraformJson, type: string): Record<string, unknown>[] {
   return Object.values(((json as { resource?: Resources }).resource ?? {})[type] ?? {});
 }
 
-export function doctorPlan(fleet: Fleet, env: FleetEnvironment, stacks: Record<string, TerraformJson>): DoctorPlan {
+export function doctorPlan(_fleet: Fleet, env: FleetEnvironment, stacks: Record<string, TerraformJson>): DoctorPlan {
   const out: StackExpectation[] = [];
   for (const name of [`${env.key}-ingress`, `${env.key}-egress`]) {
     const json = stacks[name];
@@ -69,7 +69,7 @@ export function doctorPlan(fleet: Fleet, env: FleetEnvironment, stacks: Record<s
     for (const [id, tg] of Object.entries(((json as { resource?: Resources }).resource ?? {}).aws_lb_target_group ?? {})) tgByResource.set(id, String(tg.name));
     out.push({
       stack: name,
-      region: fleet.region,
+      region: env.region,
       cluster: String(each(json, "aws_ecs_cluster")[0]?.name ?? ""),
       services: each(json, "aws_ecs_service").map((s) => {
         const lb = (s.load_balancer as { target_group_arn?: string }[] | undefined)?.[0]?.target_group_arn ?? "";

@@ -203,7 +203,7 @@ export function program(): Command {
       if (!env) throw new UsageError(`no environment ${opts.env}; the fleet has ${fleet.environments.map((e) => e.key).join(", ")}`);
       const full = doctorPlan(fleet, env, synthesizeFleet(fleet));
       const plan = { ...full, stacks: full.stacks.filter((st) => !opts.direction || st.stack.endsWith(`-${opts.direction}`)) };
-      const findings = await runDoctor(plan, defaultClients(fleet.region, !!opts.org));
+      const findings = await runDoctor(plan, defaultClients(env.region, !!opts.org));
       process.stdout.write(formatFindings(findings));
       if (findings.some((f) => f.status === "fail")) process.exitCode = 1;
     });

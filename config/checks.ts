@@ -9,8 +9,8 @@ import { X509Certificate } from "node:crypto";
 import type { FleetProblem } from "./errors";
 import { FARCAR_DEFAULTS } from "./fleet";
 import type { SourceMap } from "./load";
-import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId } from "./names";
-import { DNS_LABEL } from "./schema";
+import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId, partitionOf } from "./names";
+import { DNS_LABEL, REGION } from "./schema";
 
 /** AWS: ≤ 20 VPC links per account and region; one VPC link per Farcar NLB. */
 export const MAX_SERVICES_PER_ENVIRONMENT = 20;
@@ -202,12 +202,33 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         isObj(env.farcar) && (env.farcar.cpu !== undefined || env.farcar.memoryMiB !== undefined) ? at("farcar") : ["farcar"],
       );
 
+      // Region: the environment's own, else the fleet's; one partition for the whole fleet (one
+      // organization, one SCP, one management account).
+      const envRegion = typeof env.region === "string" && REGION.test(env.region) ? env.region : undefined;
+      if (envRegion && region && REGION.test(region) && partitionOf(envRegion) !== partitionOf(region)) {
+        add(
+          at("region"),
+          `is in the ${partitionOf(envRegion)} partition but the fleet region ${region} is in ${partitionOf(region)}; one organization cannot span partitions: use a fleet file per partition`,
+          env.region,
+        );
+      }
+      if (envRegion && envRegion !== region && isObj(mesh.routing)) {
+        // A transit gateway is regional: a VPC attaches only to one in its own region.
+        add(
+          at("region"),
+          `mesh.routing names a transit gateway of the fleet region ${region}; a VPC in ${envRegion} cannot attach to it. Fix: keep this environment in ${region}, or move it to a fleet file whose region is ${envRegion} (with that region's transit gateway)`,
+          env.region,
+        );
+      }
+      const azRegion = envRegion ?? region;
+      const whose = envRegion ? "this environment's region" : "the fleet region";
+
       // Network: AZs in the region, CIDRs valid and not overlapping.
       const network = isObj(env.network) ? env.network : {};
       const seenAz = new Set<string>();
       for (const [i, az] of strings(network.availabilityZones)) {
-        if (region && !new RegExp(`^${region}[a-z]$`).test(az)) {
-          add(at("network", "availabilityZones", i), `is not an availability zone of the fleet region ${region} (e.g. ${region}a)`, az);
+        if (azRegion && !new RegExp(`^${azRegion}[a-z]$`).test(az)) {
+          add(at("network", "availabilityZones", i), `is not an availability zone of ${whose} ${azRegion} (e.g. ${azRegion}a)`, az);
         }
         if (seenAz.has(az)) add(at("network", "availabilityZones", i), "listed twice; list each zone once", az);
         seenAz.add(az);

@@ -2,7 +2,7 @@
  * The resolved fleet: what stacks consume. Defaults are applied here, once, so no construct has
  * to know a default of its own; paths are resolved and file contents read.
  */
-import type { FleetInput, FarcarSettingsInput, HttpMethod } from "./schema";
+import type { CpuArchitecture, FleetInput, FarcarSettingsInput, HttpMethod } from "./schema";
 
 export interface FarcarSettings {
   /** Envoy Farcar image; undefined = the stack's own ECR repository at FARCAR_IMAGE_TAG. */
@@ -11,6 +11,8 @@ export interface FarcarSettings {
   readonly identityImage?: string;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** Fargate runtimePlatform.cpuArchitecture. */
+  readonly cpuArchitecture: CpuArchitecture;
   readonly desiredCount: number;
   readonly logRetentionDays: number;
 }
@@ -24,6 +26,7 @@ export const FARCAR_IMAGE_TAG = "0.1.0";
 export const FARCAR_DEFAULTS: FarcarSettings = {
   cpu: 512,
   memoryMiB: 1024,
+  cpuArchitecture: "X86_64",
   desiredCount: 2,
   logRetentionDays: 30,
 };
@@ -101,6 +104,8 @@ export interface FleetEnvironment {
   readonly environment: string;
   /** `<acquisition>-<environment>` */
   readonly key: string;
+  /** Region of this environment's proxy stacks (its own `region`, else the fleet's). */
+  readonly region: string;
   /** Created accounts have `email`; adopted ones `id`. */
   readonly proxyAccount: { readonly id?: string; readonly email?: string; readonly name: string };
   readonly egressProxyAccountId?: string;
@@ -174,6 +179,14 @@ export interface Fleet {
   };
   readonly s3Backend?: { readonly bucket: string; readonly region: string; readonly keyPrefix: string; readonly dynamodbTable?: string };
   readonly environments: readonly FleetEnvironment[];
+}
+
+/**
+ * Every region the fleet's stacks run in (the fleet's own, then each environment's), sorted and
+ * without repeats: the region list of the proxy-OU guardrail SCP.
+ */
+export function fleetRegions(fleet: Pick<Fleet, "region" | "environments">): string[] {
+  return [...new Set([fleet.region, ...fleet.environments.map((e) => e.region)])].sort();
 }
 
 /** Fleet-wide settings overridden by environment settings, over the built-in defaults. */

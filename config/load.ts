@@ -323,6 +323,7 @@ function resolve(input: FleetInput, file: string): Fleet {
         acquisition,
         environment,
         key: `${acquisition}-${environment}`,
+        region: env.region ?? input.region,
         proxyAccount: {
           id: env.proxyAccount.id,
           email: env.proxyAccount.email,

@@ -50,6 +50,11 @@ export function targetGroupName(kind: StackKind, acquisition: string, environmen
   return limitedName([kind === "ingress" ? "fci" : "fce", "tg", acquisition, environment, service], 32);
 }
 
+/** Name of one Farcar (ECS service, task family, roles, log group; ≤ 48 characters). */
+export function farcarName(kind: StackKind, acquisition: string, environment: string, service: string): string {
+  return limitedName(["farcar", acquisition, environment, kind === "ingress" ? "in" : "out", service], 48);
+}
+
 /** Name prefix for resources without a tight length limit (roles ≤ 64, log groups, …). */
 export function resourcePrefix(kind: StackKind, acquisition: string, environment: string): string {
   return `farcar-${acquisition}-${environment}-${kind}`;

@@ -33,6 +33,10 @@ const methods = z
     "HTTP methods the callers may use; the resource policy allows only these. Fewer methods make a shorter resource policy (more services fit under API Gateway's 8192 characters). @default all seven: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
   );
 
+/** Fargate CPU architectures (ECS task definition runtimePlatform.cpuArchitecture). */
+export const CPU_ARCHITECTURES = ["X86_64", "ARM64"] as const;
+export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[number];
+
 /** Fargate task CPU units. */
 export const FARGATE_CPU_UNITS = [256, 512, 1024, 2048, 4096] as const;
 /** Retention values CloudWatch Logs accepts (days). */
@@ -83,6 +87,12 @@ const farcarSettings = z
       .optional()
       .describe("Fargate task CPU units. @default 512"),
     memoryMiB: z.number().int().min(512).max(30720).optional().describe("Fargate task memory in MiB. @default 1024"),
+    cpuArchitecture: z
+      .enum(CPU_ARCHITECTURES, { message: `cpuArchitecture must be ${listOr(CPU_ARCHITECTURES)} (uppercase)` })
+      .optional()
+      .describe(
+        "CPU architecture of the Farcar tasks. ARM64 (Graviton) costs about 20% less per vCPU-hour; both images (farcar/envoy and farcar/identity, or your own) must then be multi-arch (docker buildx --platform linux/amd64,linux/arm64). @default X86_64",
+      ),
     desiredCount: z
       .number()
       .int()
@@ -153,7 +163,7 @@ const network = z
     availabilityZones: z
       .array(z.string(), { message: "availabilityZones must be a list of zone names such as [us-east-1a, us-east-1b]" })
       .min(2, { message: "at least two availability zones are needed (Farcars spread over them)" })
-      .describe("AZ names in the fleet region (≥ 2). Taken from config, never looked up."),
+      .describe("AZ names in the environment's region (≥ 2). Taken from config, never looked up."),
     proxyVpcCidr: cidr.describe("CIDR of the proxy VPC (NLBs, Farcars, VPC endpoints)."),
     acquisitionVpcCidr: cidr.describe("CIDR of the per-acquisition VPC that hosts the execute-api endpoint."),
     acquisitionCallerCidrs: z
@@ -282,6 +292,13 @@ const outboundService = z
 
 const environment = z
   .strictObject({
+    region: z
+      .string()
+      .regex(REGION, { message: "expected an AWS region such as ap-southeast-2" })
+      .optional()
+      .describe(
+        "AWS region of this environment's proxy accounts (ingress and egress): where the acquisition lives. The guardrail SCP allows every region the fleet uses. @default the fleet's region",
+      ),
     proxyAccount,
     network,
     identity: identity.optional(),
@@ -344,7 +361,9 @@ export const fleetSchema = z
     region: z
       .string()
       .regex(REGION, { message: "expected an AWS region such as us-east-1" })
-      .describe("AWS region of every proxy account's resources (the guardrail SCP allows only this region)."),
+      .describe(
+        "AWS region of the org stack, and of every environment that names no region of its own (the guardrail SCP allows exactly the regions the fleet uses).",
+      ),
     tags: tags.optional().describe("Tags merged onto every resource. @default {}"),
     organization: z
       .strictObject({

@@ -7,7 +7,7 @@ import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { FarcarSettings } from "../config/fleet";
 import { fargateMemoryChoices } from "../config/checks";
-import { FARGATE_CPU_UNITS, LOG_RETENTION_DAYS, listOr } from "../config/schema";
+import { CPU_ARCHITECTURES, FARGATE_CPU_UNITS, LOG_RETENTION_DAYS, listOr } from "../config/schema";
 
 
 export interface FarcarKnobValues {
@@ -16,6 +16,8 @@ export interface FarcarKnobValues {
   readonly identityImage: string;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** X86_64 or ARM64. */
+  readonly cpuArchitecture: string;
   readonly desiredCount: number;
   readonly logRetentionDays: number;
   readonly extraTags: Record<string, string>;
@@ -61,6 +63,14 @@ export class FarcarKnobs extends Construct {
         },
       ],
     });
+    const architecture = variable("cpu_architecture", {
+      type: "string",
+      default: settings.cpuArchitecture,
+      description: `CPU architecture of the Farcar tasks (${listOr(CPU_ARCHITECTURES)}); ARM64 needs multi-arch images (linux/amd64 and linux/arm64)`,
+      validation: [
+        { condition: `\${contains(${JSON.stringify(CPU_ARCHITECTURES)}, var.cpu_architecture)}`, errorMessage: `cpu_architecture must be ${listOr(CPU_ARCHITECTURES)}.` },
+      ],
+    });
     const count = variable("desired_count", {
       type: "number",
       default: settings.desiredCount,
@@ -85,6 +95,7 @@ export class FarcarKnobs extends Construct {
       identityImage: identityImage.stringValue,
       cpu: cpu.numberValue,
       memoryMiB: memory.numberValue,
+      cpuArchitecture: architecture.stringValue,
       desiredCount: count.numberValue,
       logRetentionDays: retention.numberValue,
       extraTags: Token.asStringMap(tags.value),

@@ -10,7 +10,7 @@ import { OrganizationsAccount } from "@cdktf/provider-aws/lib/organizations-acco
 import { OrganizationsPolicy } from "@cdktf/provider-aws/lib/organizations-policy";
 import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizations-policy-attachment";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import type { Fleet, FleetEnvironment } from "../config/fleet";
+import { fleetRegions, type Fleet, type FleetEnvironment } from "../config/fleet";
 import { accountIdOutputName, ORG_STACK } from "../config/names";
 import { SynthError } from "../config/errors";
 import { policyDocument, renderPolicy, type ConditionBlock, type PolicyDocument, type PolicyStatement } from "../modules/iam/policy-document";
@@ -236,7 +236,7 @@ export function guardrailPolicies(fleet: Fleet): GuardrailPolicy[] {
       `${path.basename(fleet.file)}: organization.guardrails: ${what} would be ${size} characters; an SCP may have ${SCP_MAX_CHARACTERS}. ` +
         "Use fewer or shorter exemptRoleNames / breakGlassRoleName (each is repeated in every guardrail statement).",
     );
-  const baseline = proxyGuardrailPolicy([fleet.region], exempt.platform);
+  const baseline = proxyGuardrailPolicy(fleetRegions(fleet), exempt.platform);
   const baselineSize = renderPolicy(baseline).length;
   if (baselineSize > SCP_MAX_CHARACTERS) throw tooBig("the baseline guardrail SCP", baselineSize);
   const policies: GuardrailPolicy[] = [

@@ -37,7 +37,8 @@ export function proxyAccount(consumer: TerraformStack, kind: StackKind, props: P
   const { fleet, environment: env } = props;
   const egress = env.egress;
   if (kind === "egress" && !egress) throw new Error(`${env.key}: the environment has no egress side`);
-  const region = fleet.region;
+  // An environment may live in its own region (environments.<env>.region, default the fleet's).
+  const region = env.region;
   return {
     accountId: kind === "egress" ? egress!.accountId : (env.proxyAccount.id ?? props.org.accountIdFor(consumer, env)),
     accessRoleName: kind === "egress" ? egress!.accessRoleName : fleet.organization.accountAccessRoleName,

@@ -10,7 +10,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
 import type { CallerRouting, DnsAssociations, Fleet, FleetEnvironment, UpstreamRouting } from "../config/fleet";
-import { dnsSuffixOf, limitedName, nlbName, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
+import { dnsSuffixOf, farcarName, limitedName, nlbName, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
 import { renderPolicy } from "../modules/iam/policy-document";
@@ -27,6 +27,7 @@ import {
 import { configureBackend } from "./backend";
 import { FarcarKnobs } from "./knobs";
 import { proxyAccount, proxyAccountProvider, type ProxyAccountProps } from "./proxy-account";
+import { directionQuotaInput, measureQuotas, quotaError, type QuotaFigure } from "./quotas";
 
 export type ProxyStackProps = ProxyAccountProps;
 
@@ -77,6 +78,8 @@ export abstract class ProxyStack extends TerraformStack {
   public api?: PrivateRestApi;
   /** API Gateway's CloudWatch role setting for this account (stages wait for it). */
   public readonly apiLogging: ApiGatewayLogging;
+  /** Every AWS quota this direction runs into, with the measured figure (stacks/quotas.ts). */
+  public quotas: QuotaFigure[] = [];
   private readonly layout: ProxyNetworkLayout;
 
   /**
@@ -193,6 +196,16 @@ export abstract class ProxyStack extends TerraformStack {
     }
   }
 
+  /**
+   * Fail synth when this direction would exceed any AWS quota, listing each one over its limit
+   * with the measured figure and the fix (the figures: `this.quotas`, `npm run cost`).
+   */
+  private assertWithinQuotas(): void {
+    this.quotas = measureQuotas(directionQuotaInput(this.env, this.kind));
+    const error = quotaError(`${this.env.acquisition}/${this.env.environment} ${this.kind} (${this.region})`, this.quotas);
+    if (error) throw new SynthError(error);
+  }
+
   /** One Farcar (NLB, VPC link, Fargate service) for `service`, with this stack's network and knobs. */
   protected farcarService(service: string, spec: FarcarSpec): FarcarService {
     const { acquisition, environment } = this.env;
@@ -207,7 +220,7 @@ export abstract class ProxyStack extends TerraformStack {
       );
     }
     return new FarcarService(this, `farcar-${service}`, {
-      name: limitedName(["farcar", acquisition, environment, this.kind === "ingress" ? "in" : "out", service], 48),
+      name: farcarName(this.kind, acquisition, environment, service),
       nlbName: nlbName(this.kind, acquisition, environment, service),
       targetGroupName: targetGroupName(this.kind, acquisition, environment, service),
       partition: this.partition,
@@ -229,6 +242,7 @@ export abstract class ProxyStack extends TerraformStack {
       repositoryArns: this.images.repositoryArns,
       cpu: knobs.cpu,
       memoryMiB: knobs.memoryMiB,
+      cpuArchitecture: knobs.cpuArchitecture,
       desiredCount: spec.desiredCount ?? knobs.desiredCount,
       logRetentionDays: knobs.logRetentionDays,
     });
@@ -247,6 +261,7 @@ export abstract class ProxyStack extends TerraformStack {
     pathHint = "the request path",
   ): PrivateRestApi {
     const stage = this.stage;
+    this.assertWithinQuotas();
     const vpcEndpointId = this.callerEndpoint.endpoint.id;
     const api = new PrivateRestApi(this, "api", {
       name: this.prefix,

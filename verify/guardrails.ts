@@ -171,8 +171,8 @@ const literal = (v: unknown): string | undefined => (typeof v === "string" && !v
 
 /** Every hijack action against what `tf` (an ingress stack) creates in `accountId`. */
 export function guardrailProbes(fleet: Fleet, env: FleetEnvironment, stack: string, tf: TerraformJson, accountId: string, problems: string[]): GuardrailProbe[] {
-  const partition = partitionOf(fleet.region);
-  const region = fleet.region;
+  const partition = partitionOf(env.region);
+  const region = env.region;
   const arn = (service: string, rest: string, acct = accountId, reg = region) => `arn:${partition}:${service}:${reg}:${acct}:${rest}`;
   const apigw = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
   const probes: GuardrailProbe[] = [];
@@ -379,7 +379,7 @@ export async function verifyGuardrails(fleet: Fleet, synthesized: Record<string,
             contextVariables: {
               "aws:PrincipalArn": principal.arn,
               "aws:PrincipalAccount": accountId,
-              "aws:RequestedRegion": fleet.region,
+              "aws:RequestedRegion": env.region,
               ...probe.context,
             },
           },

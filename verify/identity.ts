@@ -112,7 +112,7 @@ export function verifyIdentity(fleet: Fleet, synthesized: Readonly<Record<string
   const reports: IdentityStackReport[] = [];
   let total = 0;
   const standInIds = new Map([...standIns].map(([k, v]) => [k, v.accountId]));
-  const ctxOf = (account: string) => ({ partition, region: fleet.region, account, standIns: standInIds });
+  const ctxOf = (account: string, region: string) => ({ partition, region, account, standIns: standInIds });
   // Every role of every proxy stack, by account: a role of another stack in the same account (an
   // egress stack sharing the proxy account) is judged too — within an account an identity policy
   // alone grants.
@@ -121,10 +121,10 @@ export function verifyIdentity(fleet: Fleet, synthesized: Readonly<Record<string
     const ingressAccount = env.proxyAccount.id ?? standIns.get(accountIdOutputName(env.acquisition, env.environment))?.accountId ?? "000000000000";
     const egressAccount = env.egress?.accountId ?? env.egressProxyAccountId;
     const egressTf = synthesized[`${env.key}-egress`];
-    if (egressTf && egressAccount) models.push(describeStack(`${env.key}-egress`, egressTf, ctxOf(egressAccount), problems));
+    if (egressTf && egressAccount) models.push(describeStack(`${env.key}-egress`, egressTf, ctxOf(egressAccount, env.region), problems));
     const stack = `${env.key}-ingress`;
     const tf = synthesized[stack];
-    if (tf) models.push(describeStack(stack, tf, ctxOf(ingressAccount), problems));
+    if (tf) models.push(describeStack(stack, tf, ctxOf(ingressAccount, env.region), problems));
     else if (env.inbound.length && (!options.stacks || options.stacks.includes(stack))) {
       problems.push(`${stack}: not synthesized; its ${env.inbound.length} inbound service(s) have no identity to verify`);
     }

@@ -44,6 +44,7 @@ import {
   type StandInAccount,
   type TerraformJson,
 } from "./terraform-refs";
+import { traceIntegrations } from "./integrations";
 
 export type IdentityVariant = "generated" | "allow-all";
 
@@ -93,6 +94,8 @@ export interface StackIsolationReport {
   readonly substitutions: readonly ResolvedReference[];
   /** `execute-api:/…` shorthands expanded to full ARNs. */
   readonly shorthandsExpanded: number;
+  /** Integrations traced to their own service's listener, target group and ECS service (./integrations.ts). */
+  readonly integrationsTraced: number;
   readonly ms: number;
 }
 
@@ -128,6 +131,11 @@ export interface VerifyOptions {
   readonly crossCheckEvery?: number;
   /** Mismatches explained with statement-level analysis (default 200). */
   readonly explainMismatches?: number;
+  /**
+   * Also trace every integration to its own service's Farcar (./integrations.ts).
+   * @default true
+   */
+  readonly traceIntegrations?: boolean;
 }
 
 const ALLOW_ALL = prepareIdentityPolicy("AllowEverything", {
@@ -236,6 +244,10 @@ export async function verifyIsolation(
 
   for (const api of selected) {
     const t0 = performance.now();
+    // The network half: every integration reaches its own service's listener, target group and Farcar.
+    const network =
+      options.traceIntegrations === false ? { traces: [], problems: [] } : traceIntegrations(api.stack, api.kind, api.env, synthesized[api.stack]);
+    problems.push(...network.problems);
     const others = apis.filter((a) => a.endpointId !== api.endpointId);
     const foreignEndpoint: TestEndpoint = others.length
       ? { kind: "foreign", id: others[0].endpointId, label: `the endpoint of ${others[0].stack}` }
@@ -342,6 +354,7 @@ export async function verifyIsolation(
       mismatches,
       substitutions: api.substitutions,
       shorthandsExpanded: api.shorthandsExpanded,
+      integrationsTraced: network.traces.length,
       ms: performance.now() - t0,
     });
   }
@@ -436,14 +449,14 @@ function describeApi(
     kind === "ingress"
       ? (env.proxyAccount.id ?? standIns.get(accountIdOutputName(env.acquisition, env.environment))?.accountId)
       : (env.egress?.accountId ?? env.egressProxyAccountId);
-  const providerAccount = deployAccount(tf, new ReferenceResolver({ stack, partition: partitionOf(fleet.region), region: fleet.region, apiAccountId: "000000000000", standIns }));
+  const providerAccount = deployAccount(tf, new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId: "000000000000", standIns }));
   if (fleetAccount && providerAccount && fleetAccount !== providerAccount) {
     return problem(`deploys to account ${providerAccount} but the fleet file puts its ${kind} API in ${fleetAccount}`);
   }
   const apiAccountId = fleetAccount ?? providerAccount;
   if (!apiAccountId) return problem("cannot tell which account owns the API (not in the fleet file, no assume-role provider)");
 
-  const resolver = new ReferenceResolver({ stack, partition: partitionOf(fleet.region), region: fleet.region, apiAccountId, standIns });
+  const resolver = new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId, standIns });
   const policyRes = policies[policyIds[0]];
   const apiRef = parseResourceReference(policyRes.rest_api_id);
   const apiRes = apiRef?.type === "aws_api_gateway_rest_api" ? apis[apiRef.id] : undefined;

@@ -47,7 +47,7 @@ export function formatReport(report: IsolationReport, options: FormatOptions = {
     lines.push("");
   }
   const rows = [
-    ["stack", "services", "principals", "paths", "cases", "allowed", "denied", "mismatches", "time"],
+    ["stack", "services", "principals", "paths", "cases", "allowed", "denied", "mismatches", "integrations traced", "time"],
     ...report.stacks.map((s) => [
       s.stack,
       String(s.services.length),
@@ -57,6 +57,7 @@ export function formatReport(report: IsolationReport, options: FormatOptions = {
       String(s.allowed),
       String(s.denied),
       String(s.mismatches.length),
+      String(s.integrationsTraced),
       `${(s.ms / 1000).toFixed(2)} s`,
     ]),
   ];

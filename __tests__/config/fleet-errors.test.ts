@@ -89,7 +89,7 @@ describe("fleet file errors", () => {
     [
       "an unknown field (a typo)",
       [["        network:", "        netwrk: {}\n        network:"]],
-      [`inline.yaml:19:9: ${ENV}.netwrk: unknown field "netwrk"; allowed here: proxyAccount, network, identity, farcar, egressProxyAccount, egressNetwork, inbound, outbound`],
+      [`inline.yaml:19:9: ${ENV}.netwrk: unknown field "netwrk"; allowed here: region, proxyAccount, network, identity, farcar, egressProxyAccount, egressNetwork, inbound, outbound`],
     ],
     ["a missing required field", [["  trustDomain: block.example\n", ""]], ['inline.yaml:8:3: mesh.trustDomain: required field "trustDomain" is missing — SPIFFE trust domain of the parent mesh; Farcar identities are minted in it.']],
     [

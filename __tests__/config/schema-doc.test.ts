@@ -135,7 +135,7 @@ acquisitions:
       [`${ENV}.egressProxyAccount.accessRoleName`]: withEgress.egress?.accessRoleName,
     };
     for (const level of ["farcar", `${ENV}.farcar`]) {
-      for (const knob of ["cpu", "memoryMiB", "desiredCount", "logRetentionDays"] as const) applied[`${level}.${knob}`] = env.farcar[knob];
+      for (const knob of ["cpu", "memoryMiB", "cpuArchitecture", "desiredCount", "logRetentionDays"] as const) applied[`${level}.${knob}`] = env.farcar[knob];
     }
 
     const schema = fleetJsonSchema();

@@ -78,6 +78,12 @@ export interface FarcarServiceProps {
   readonly repositoryArns: readonly string[];
   readonly cpu: number;
   readonly memoryMiB: number;
+  /**
+   * Fargate CPU architecture (runtimePlatform.cpuArchitecture): X86_64 or ARM64. ARM64 needs
+   * images with a linux/arm64 variant.
+   * @default "X86_64"
+   */
+  readonly cpuArchitecture?: string;
   readonly desiredCount: number;
   readonly logRetentionDays: number;
 }
@@ -299,7 +305,7 @@ export class FarcarService extends Construct {
       networkMode: "awsvpc",
       cpu: numberArg(props.cpu),
       memory: numberArg(props.memoryMiB),
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? "X86_64" },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       volume: sidecar ? [{ name: IDENTITY_VOLUME }] : undefined,

@@ -1,0 +1,110 @@
+/**
+ * The slot lock (config/lock.ts, `npm run lock`): a service's NLB and listener port never move
+ * when another service is added or removed.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { loadFleet } from "../../config/load";
+import { assignSlots, LISTENER_PORT_BASE, lockDrift, lockFileFor, readLock, servicesPerNlb, updateLock } from "../../config/lock";
+import { BASE_FLEET } from "../config/fleet-fixture";
+import { EXAMPLE_FLEET } from "../support/synth";
+
+const ROOT = path.resolve(__dirname, "../..");
+const names = (n: number, prefix = "svc") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe("assignSlots", () => {
+  test("fills NLBs in order, one listener port per service, at most `capacity` services per NLB", () => {
+    const lock = assignSlots(undefined, names(120), 50);
+    expect(lock.nlbs).toEqual([{ nextPort: LISTENER_PORT_BASE + 50 }, { nextPort: LISTENER_PORT_BASE + 50 }, { nextPort: LISTENER_PORT_BASE + 20 }]);
+    expect(lock.services.svc0).toEqual({ nlb: 0, port: LISTENER_PORT_BASE });
+    expect(lock.services.svc50).toEqual({ nlb: 1, port: LISTENER_PORT_BASE });
+    expect(lock.services.svc119).toEqual({ nlb: 2, port: LISTENER_PORT_BASE + 19 });
+    const ports = Object.values(lock.services).map((s) => `${s.nlb}:${s.port}`);
+    expect(new Set(ports).size).toBe(120);
+  });
+
+  test("adding a service anywhere in the file moves no other service", () => {
+    const before = assignSlots(undefined, names(120), 50);
+    const list = names(120);
+    list.splice(7, 0, "newcomer"); // inserted in the middle of the fleet file
+    const after = assignSlots(before, list, 50);
+    for (const [s, slot] of Object.entries(before.services)) expect(after.services[s]).toEqual(slot);
+    expect(after.services.newcomer).toEqual({ nlb: 2, port: LISTENER_PORT_BASE + 20 });
+    expect(Object.keys(after.services)).toHaveLength(121);
+  });
+
+  test("removing a service frees its place but not its port; no other service moves", () => {
+    const before = assignSlots(undefined, names(120), 50);
+    const after = assignSlots(before, names(120).filter((s) => s !== "svc3"), 50);
+    for (const [s, slot] of Object.entries(after.services)) expect(slot).toEqual(before.services[s]);
+    expect(after.services.svc3).toBeUndefined();
+    // The next service goes to the freed NLB 0, on a port no listener there has had.
+    const next = assignSlots(after, [...names(120).filter((s) => s !== "svc3"), "late"], 50);
+    expect(next.services.late).toEqual({ nlb: 0, port: LISTENER_PORT_BASE + 50 });
+  });
+
+  test("NLB capacity keeps 2 x desiredCount targets per service within 500 per NLB", () => {
+    expect([servicesPerNlb(2), servicesPerNlb(5), servicesPerNlb(6), servicesPerNlb(100)]).toEqual([50, 50, 41, 2]);
+    for (const d of [2, 3, 5, 6, 7, 10, 25, 100]) expect(servicesPerNlb(d) * 2 * d).toBeLessThanOrEqual(500);
+  });
+});
+
+describe("the example fleet's lock", () => {
+  test("is committed and current (what `npm run lock -- --check` enforces in CI)", () => {
+    const lock = readLock(EXAMPLE_FLEET);
+    expect(lock).toBeDefined();
+    expect(lockDrift(lock, loadFleet(EXAMPLE_FLEET))).toEqual([]);
+  });
+});
+
+describe("npm run lock", () => {
+  const run = (dir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/lock.ts"), "--fleet", path.join(dir, "fleet.yaml"), ...args], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+
+  test("writes the lock next to the fleet file; --check fails, naming the service, until the lock is rewritten", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "farcar-lock-"));
+    cpSync(path.join(ROOT, "examples/mesh"), path.join(dir, "mesh"), { recursive: true });
+    writeFileSync(path.join(dir, "fleet.yaml"), BASE_FLEET);
+    const lockFile = lockFileFor(path.join(dir, "fleet.yaml"));
+    expect(lockFile).toBe(path.join(dir, "fleet.lock.json"));
+
+    let r = run(dir, "--check");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("fleet.lock.json is missing. Fix: run npm run lock");
+    expect(existsSync(lockFile)).toBe(false); // --check writes nothing
+
+    r = run(dir);
+    expect(r.status).toBe(0);
+    const first = readFileSync(lockFile, "utf8");
+    expect(first).toContain('"checkout": { "nlb": 0, "port": 10000 }');
+    expect(run(dir, "--check").status).toBe(0);
+
+    writeFileSync(path.join(dir, "fleet.yaml"), BASE_FLEET + "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds]\n            targets: [payments]\n");
+    r = run(dir, "--check");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("afterpay-staging ingress: refunds has no slot yet");
+
+    expect(run(dir).status).toBe(0);
+    const second = readFileSync(lockFile, "utf8");
+    // Only the new service's line and its NLB's next port differ (JSON commas aside).
+    const lines = (text: string) => text.split("\n").map((l) => l.trim().replace(/,$/, ""));
+    const removed = lines(first).filter((l) => !lines(second).includes(l));
+    const added = lines(second).filter((l) => !lines(first).includes(l));
+    expect(removed).toEqual(['{ "nextPort": 10002 }']);
+    expect(added.sort()).toEqual(['"refunds": { "nlb": 0, "port": 10002 }', '{ "nextPort": 10003 }']);
+  });
+
+  test("updateLock drops environments and services that left the fleet", () => {
+    const fleet = loadFleet(EXAMPLE_FLEET);
+    const lock = updateLock(undefined, fleet);
+    const smaller = { ...fleet, environments: fleet.environments.slice(1) };
+    const next = updateLock(lock, smaller);
+    expect(Object.keys(next.environments)).not.toContain(fleet.environments[0].key);
+    expect(lockDrift(lock, smaller)).toEqual(expect.arrayContaining([expect.stringMatching(/is no longer in the fleet file$/)]));
+  });
+});
