@@ -212,11 +212,11 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           env.region,
         );
       }
-      if (envRegion && envRegion !== region && isObj(mesh.routing)) {
+      if (envRegion && envRegion !== region && isObj(mesh.routing) && mesh.routing.transitGatewayId !== undefined) {
         // A transit gateway is regional: a VPC attaches only to one in its own region.
         add(
           at("region"),
-          `mesh.routing names a transit gateway of the fleet region ${region}; a VPC in ${envRegion} cannot attach to it. Fix: keep this environment in ${region}, or move it to a fleet file whose region is ${envRegion} (with that region's transit gateway)`,
+          `mesh.routing.transitGatewayId names a transit gateway of the fleet region ${region}; a VPC in ${envRegion} cannot attach to it. Fix: keep this environment in ${region}; or leave out mesh.routing.transitGatewayId and route the proxy VPCs to the mesh CIDRs yourself (e.g. through a peered transit gateway in ${envRegion}; the stacks output proxy_vpc_id and proxy_route_table_ids); or move it to a fleet file whose region is ${envRegion}`,
           env.region,
         );
       }

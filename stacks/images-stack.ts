@@ -16,12 +16,6 @@ import { DOCKER_PLATFORMS, FarcarImageRepositories, imagePushCommands, type CpuA
 import { configureBackend } from "./backend";
 import { proxyAccount, proxyAccountProvider, type ProxyAccount, type ProxyAccountProps } from "./proxy-account";
 
-/**
- * CPU architecture of the Farcar tasks, which the pushed images must match (the task definition's
- * runtimePlatform in modules/farcar-service/farcar-service.ts; a test keeps the two equal).
- */
-export const FARCAR_CPU_ARCHITECTURE: CpuArchitecture = "X86_64";
-
 export interface ImagesStackProps extends ProxyAccountProps {
   /** The proxy stack whose account the repositories are in. */
   readonly kind: StackKind;
@@ -49,6 +43,10 @@ export class ImagesStack extends TerraformStack {
     this.repositories = new FarcarImageRepositories(this, "images");
 
     const urls = this.repositories.urls;
+    // The images must match the tasks' CPU architecture: the environment's farcar.cpuArchitecture,
+    // which is the default of the proxy stack's cpu_architecture variable (stacks/knobs.ts). Whoever
+    // overrides that variable at deploy time builds for that platform (or both: help/fleet-file.md).
+    const architecture: CpuArchitecture = props.environment.farcar.cpuArchitecture;
     new TerraformOutput(this, "repository_urls", {
       description: `ECR repository URL per Farcar image (envoy, identity); push both at tag ${FARCAR_IMAGE_TAG} before applying ${this.proxyStackName}`,
       value: urls,
@@ -60,7 +58,7 @@ export class ImagesStack extends TerraformStack {
     // One string, one command a line: `terraform output -raw push_commands` is a script to review and run.
     new TerraformOutput(this, "push_commands", {
       description: `Shell script (one command a line), run from the Farcar repository root with Docker Buildx and credentials in this account, that builds and pushes both images; then apply ${this.proxyStackName}`,
-      value: `${imagePushCommands(this.account.region, urls, DOCKER_PLATFORMS[FARCAR_CPU_ARCHITECTURE]).join("\n")}\n`,
+      value: `${imagePushCommands(this.account.region, urls, DOCKER_PLATFORMS[architecture]).join("\n")}\n`,
     });
   }
 }

@@ -16,6 +16,8 @@ import { checkStack, describeFailure } from "../support/terraform";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SYDNEY = fleetWith(
+  // a transit gateway is regional: the Sydney proxy VPC is routed to the mesh by the operator
+  ["routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }", "routing: { cidrs: [10.0.0.0/12] }"],
   ["        proxyAccount: { email: aws+afterpay-staging@block.example }", "        region: ap-southeast-2\n        proxyAccount: { email: aws+afterpay-staging@block.example }"],
   ["availabilityZones: [us-east-1a, us-east-1b]", "availabilityZones: [ap-southeast-2a, ap-southeast-2b]"],
 );
@@ -101,8 +103,8 @@ describe("an environment with its own region", () => {
   });
 
   test("fails when mesh.routing names a transit gateway of another region", () => {
-    const text = SYDNEY.replace("  services:\n", "  routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/16] }\n  services:\n");
-    expect(problems(text)).toEqual([expect.stringMatching(/staging\.region: mesh\.routing names a transit gateway of the fleet region us-east-1; .*Fix: /)]);
+    const text = SYDNEY.replace("routing: { cidrs: [10.0.0.0/12] }", "routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] }");
+    expect(problems(text)).toEqual([expect.stringMatching(/staging\.region: mesh\.routing\.transitGatewayId names a transit gateway of the fleet region us-east-1; .*Fix: /)]);
   });
 
   test("rejects a malformed region with the field's path", () => {

@@ -144,11 +144,10 @@ describe("outputs", () => {
   });
 
   test("push commands: log in to the registry, build each image from its Dockerfile for the tasks' CPU architecture, push at the release tag", () => {
-    const architectures = new Set(
-      Object.values<Json>(example.json("afterpay-staging-ingress").resource.aws_ecs_task_definition).map((t) => t.runtime_platform.cpu_architecture),
-    );
-    expect(architectures.size).toBe(1);
-    const platform = DOCKER_PLATFORMS[[...architectures][0] as keyof typeof DOCKER_PLATFORMS];
+    // The task definitions run var.cpu_architecture, whose default is the fleet's farcar.cpuArchitecture.
+    const ingress = example.json("afterpay-staging-ingress");
+    for (const t of Object.values<Json>(ingress.resource.aws_ecs_task_definition)) expect(t.runtime_platform.cpu_architecture).toBe("${var.cpu_architecture}");
+    const platform = DOCKER_PLATFORMS[ingress.variable.cpu_architecture.default as keyof typeof DOCKER_PLATFORMS];
     expect(platform).toBeDefined();
     expect(json.output.push_commands.value.split("\n")).toEqual([
       `aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin \${element(split("/", ${url("envoy").slice(2, -1)}), 0)}`,
