@@ -1,0 +1,61 @@
+/**
+ * The test helper that plans many stacks as one Terraform root (support/terraform.ts
+ * `planStacks`) must keep failures precise: an error is reported on the stack, and the resource,
+ * it comes from — never on a neighbour, never lost.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describeStackPlan, planStacks, type FleetPlan } from "../support/terraform";
+
+const work = mkdtempSync(path.join(tmpdir(), "farcar-plan-stacks-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A minimal stack as `cdktf synth` writes one: provider, backend, resources. */
+function stack(name: string, resource: Record<string, Record<string, object>>): string {
+  const dir = path.join(work, "stacks", name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, "cdk.tf.json"),
+    JSON.stringify({
+      terraform: { required_providers: { aws: { source: "aws", version: "5.100.0" } }, backend: { local: { path: `${name}.tfstate` } } },
+      provider: { aws: [{ region: "us-east-1" }] },
+      resource,
+    }),
+  );
+  return dir;
+}
+
+let plan: FleetPlan;
+beforeAll(async () => {
+  plan = await planStacks(
+    [
+      stack("good", { aws_sns_topic: { topic: { name: "farcar-good" } } }),
+      stack("bad-argument", { aws_sns_topic: { topic: { name: "farcar-bad", nme: "typo" } } }),
+      stack("bad-value", { aws_cloudwatch_log_group: { logs: { name: "farcar", retention_in_days: 4 } } }),
+    ],
+    work,
+  );
+}, 300_000);
+
+describe("planStacks: many stacks, one terraform plan", () => {
+  test("an unknown argument fails its own stack, with the file and line", () => {
+    const p = plan.stack("bad-argument");
+    expect(p.ok).toBe(false);
+    expect(p.errors.map((e) => e.summary)).toContain("Extraneous JSON object property");
+    expect(describeStackPlan(p)).toMatch(/bad-argument: FAILED\n.*error: cdk\.tf\.json:\d+:\d+: .*nme/);
+  });
+
+  test("a value the provider rejects fails its own stack, naming the resource", () => {
+    const p = plan.stack("bad-value");
+    expect(p.ok).toBe(false);
+    expect(p.errors.some((e) => e.address === "aws_cloudwatch_log_group.logs" && /retention_in_days/.test(`${e.summary} ${e.detail}`))).toBe(true);
+  });
+
+  test("a stack without errors is not blamed, but is reported as not planned", () => {
+    const p = plan.stack("good");
+    expect(p.errors).toEqual([]);
+    expect(p.ok).toBe(false);
+    expect(p.blockedBy).toMatch(/plan stopped on errors in bad-argument, bad-value/);
+  });
+});
