@@ -231,14 +231,48 @@ function asChildModule(dir: string): void {
 /**
  * Writes a root that calls each directory in `modules` (name → directory) as a child module,
  * runs `terraform init` once and `terraform plan -json` once, and attributes every diagnostic and
- * planned change to its module. `rootExtra` is merged into the root's main.tf.json (e.g. a
- * provider block when the modules have none).
+ * planned change to its module (a file belongs to the deepest directory of `modules` holding it,
+ * so a module and its example under it are told apart).
  */
-export async function planModules(modules: ReadonlyMap<string, string>, root: string, rootExtra: Json = {}, planArgs: string[] = []): Promise<FleetPlan> {
+export interface PlanModulesOptions {
+  /** Merged into the root's main.tf.json (e.g. a provider block when the modules have none). */
+  readonly rootExtra?: Json;
+  /** Extra `terraform plan` arguments (`-var=...`). */
+  readonly planArgs?: string[];
+  /** `terraform validate -json` instead of plan: for modules whose inputs have no value to plan with. */
+  readonly validateOnly?: boolean;
+  /**
+   * More directories (name → directory) that diagnostics are reported on, though the root does not
+   * call them: modules called by the `modules`, e.g. a module under its example.
+   */
+  readonly alsoReport?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Variables without a default declared at the top level of a module directory (`*.tf` or
+ * `*.tf.json`): a root calling it as a child must set them.
+ */
+export function requiredVariables(dir: string): string[] {
+  const names: string[] = [];
+  for (const file of readdirSync(dir)) {
+    const text = () => readFileSync(path.join(dir, file), "utf8");
+    if (file.endsWith(".tf.json")) {
+      for (const [name, v] of Object.entries<Json>(JSON.parse(text()).variable ?? {})) if (!("default" in v)) names.push(name);
+    } else if (file.endsWith(".tf")) {
+      // Top-level blocks of `terraform fmt`-formatted HCL open at column 0 and close with "}" at column 0.
+      for (const m of text().matchAll(/^variable "([^"]+)" \{\n([\s\S]*?)^\}/gm)) if (!/^ {2}default\s*=/m.test(m[2])) names.push(m[1]);
+    }
+  }
+  return names.sort();
+}
+
+export async function planModules(modules: ReadonlyMap<string, string>, root: string, options: PlanModulesOptions = {}): Promise<FleetPlan> {
+  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>() } = options;
   mkdirSync(root, { recursive: true });
   const names = new Map<string, string>(); // module name → stack
   const dirs = new Map<string, string>(); // absolute directory → stack
   const module: Json = {};
+  const variable: Json = {};
   for (const [stack, dir] of modules) {
     const name = moduleName(stack);
     if (names.has(name)) throw new Error(`planModules: two stacks map to module name "${name}"`);
@@ -246,11 +280,20 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
     dirs.set(path.resolve(dir), stack);
     const rel = path.relative(root, dir);
     module[name] = { source: rel.startsWith(".") ? rel : `./${rel}` };
+    if (validateOnly) {
+      // validate needs no values: a root variable without one is unknown, and so is what it feeds.
+      for (const v of requiredVariables(dir)) {
+        variable[`${name}__${v}`] = {};
+        module[name][v] = `\${var.${name}__${v}}`;
+      }
+    }
   }
-  writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ ...rootExtra, module }, null, 2));
+  writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ ...rootExtra, ...(Object.keys(variable).length ? { variable } : {}), module }, null, 2));
+  for (const [name, dir] of alsoReport) dirs.set(path.resolve(dir), name);
+  const reported = new Map([...modules, ...alsoReport]);
 
   const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>() });
-  const per = new Map([...modules.keys()].map((s) => [s, blank()]));
+  const per = new Map([...reported.keys()].map((s) => [s, blank()]));
   const unattributed: TerraformDiagnostic[] = [];
   const result = (init: TerraformResult, plan?: TerraformResult): FleetPlan => {
     const rootFailed = !init.ok || !plan?.ok;
@@ -275,7 +318,9 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
 
   const init = await terraform(root, ["init", "-input=false", "-no-color"]);
   if (!init.ok) return result(init);
-  const plan = await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...planArgs]);
+  const plan = validateOnly
+    ? await terraform(root, ["validate", "-json", "-no-color"])
+    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...planArgs]);
 
   /** The stack a module address or file belongs to. */
   const stackOfAddress = (address?: string) => {
@@ -285,28 +330,34 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   const stackOfFile = (filename?: string) => {
     if (!filename) return undefined;
     const abs = path.resolve(root, filename);
-    for (const [dir, stack] of dirs) if (abs === dir || abs.startsWith(dir + path.sep)) return stack;
-    return undefined;
+    let best: string | undefined;
+    for (const dir of dirs.keys()) if ((abs === dir || abs.startsWith(dir + path.sep)) && (!best || dir.length > best.length)) best = dir;
+    return best && dirs.get(best);
   };
   const local = (address?: string) => address?.replace(/^module\.[^.[]+\./, "");
 
-  for (const line of plan.stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let msg: Json;
+  // plan -json: one message per line; validate -json: one document with a diagnostics list.
+  const messages: Json[] = [];
+  for (const line of validateOnly ? [plan.stdout] : plan.stdout.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
     try {
-      msg = JSON.parse(line);
+      const msg: Json = JSON.parse(line);
+      if (validateOnly) messages.push(...(msg.diagnostics ?? []).map((diagnostic: Json) => ({ type: "diagnostic", diagnostic })));
+      else messages.push(msg);
     } catch {
       continue;
     }
+  }
+  for (const msg of messages) {
     if (msg.type === "diagnostic") {
       const d: Json = msg.diagnostic;
-      const stack = stackOfAddress(d.address) ?? stackOfFile(d.range?.filename);
+      const stack = stackOfFile(d.range?.filename) ?? stackOfAddress(d.address);
       const diag: TerraformDiagnostic = {
         severity: d.severity,
         summary: d.summary,
         detail: d.detail,
         address: local(d.address),
-        range: d.range ? { filename: path.relative(stack ? modules.get(stack)! : root, path.resolve(root, d.range.filename)), start: d.range.start } : undefined,
+        range: d.range ? { filename: path.relative(stack ? reported.get(stack)! : root, path.resolve(root, d.range.filename)), start: d.range.start } : undefined,
       };
       if (!stack) unattributed.push(diag);
       else (d.severity === "error" ? per.get(stack)!.errors : per.get(stack)!.warnings).push(diag);

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { describeStackPlan, planStacks, type FleetPlan } from "../support/terraform";
+import { describeStackPlan, planModules, planStacks, type FleetPlan } from "../support/terraform";
 
 const work = mkdtempSync(path.join(tmpdir(), "farcar-plan-stacks-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -58,4 +58,31 @@ describe("planStacks: many stacks, one terraform plan", () => {
     expect(p.ok).toBe(false);
     expect(p.blockedBy).toMatch(/plan stopped on errors in bad-argument, bad-value/);
   });
+});
+
+describe("planModules (validate only): a module and its example", () => {
+  test("an error in the module is reported on the module, not on the example that calls it", async () => {
+    const moduleDir = path.join(work, "modules", "broken");
+    const exampleDir = path.join(moduleDir, "examples", "basic");
+    mkdirSync(exampleDir, { recursive: true });
+    writeFileSync(
+      path.join(moduleDir, "main.tf.json"),
+      JSON.stringify({
+        variable: { topic_name: { type: "string" } },
+        resource: { aws_sns_topic: { topic: { name: "${var.topic_name}", delivery_polcy: "{}" } } },
+      }),
+    );
+    writeFileSync(
+      path.join(exampleDir, "main.tf"),
+      'variable "topic_name" {\n  type = string\n}\n\nprovider "aws" {\n  region = "us-east-1"\n}\n\nmodule "broken" {\n  source     = "../../"\n  topic_name = var.topic_name\n}\n',
+    );
+    const v = await planModules(new Map([["broken/examples/basic", exampleDir]]), path.join(work, "validate-root"), {
+      validateOnly: true,
+      alsoReport: new Map([["broken", moduleDir]]),
+    });
+    expect(v.stack("broken").errors.map((e) => `${e.range?.filename}: ${e.detail}`)).toEqual([
+      expect.stringMatching(/^main\.tf\.json: No argument or block type is named "delivery_polcy"/),
+    ]);
+    expect(v.stack("broken/examples/basic").errors).toEqual([]);
+  }, 300_000);
 });
