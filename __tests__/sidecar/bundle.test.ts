@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { EGRESS_AWS_CREDENTIALS_ENDPOINT, egressAwsCredentialsUri } from "../../envoy/egress";
@@ -44,7 +44,11 @@ beforeAll(async () => {
   meshPem = (await LocalCa.create("Mesh")).rootPem;
 });
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  // esbuild keeps a service child process per Jest worker until stopped: stop it so the worker exits cleanly.
+  await stopEsbuild();
+});
 
 function runBundle(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const out = spawnSync(process.execPath, [bundlePath, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", timeout: STARTUP_MS });
