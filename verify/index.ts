@@ -5,3 +5,4 @@ export * from "./report";
 export * from "./simulator";
 export * from "./synth";
 export * from "./terraform-refs";
+export * from "./parallel";

@@ -128,6 +128,11 @@ export interface VerifyOptions {
   readonly crossCheckEvery?: number;
   /** Mismatches explained with statement-level analysis (default 200). */
   readonly explainMismatches?: number;
+  /**
+   * Simulate only these APIs (stack names) of the selection; everything else (problems, notes) is
+   * reported as usual. For `verifyIsolationParallel` (./parallel.ts), which gives each worker a share.
+   */
+  readonly simulateOnly?: readonly string[];
 }
 
 const ALLOW_ALL = prepareIdentityPolicy("AllowEverything", {
@@ -235,6 +240,7 @@ export async function verifyIsolation(
   let counter = 0;
 
   for (const api of selected) {
+    if (options.simulateOnly && !options.simulateOnly.includes(api.stack)) continue;
     const t0 = performance.now();
     const others = apis.filter((a) => a.endpointId !== api.endpointId);
     const foreignEndpoint: TestEndpoint = others.length
