@@ -8,6 +8,7 @@ import { App } from "cdktf";
 import { FleetError, SynthError } from "./config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "./config/load";
 import { buildFleet } from "./stacks/fleet-app";
+import { disableTokenStackTraces } from "./stacks/stack-traces";
 
 function main(): void {
   const file = process.env.FARCAR_CONFIG || DEFAULT_FLEET_FILE;
@@ -25,6 +26,7 @@ function main(): void {
   // then failed, so a failed synth leaves nothing behind.
   const outdir = process.env.CDKTF_OUTDIR || "cdktf.out";
   const outdirExisted = existsSync(outdir);
+  disableTokenStackTraces(); // cdktf's per-token stack traces: see stacks/stack-traces.ts
   const app = new App();
   try {
     buildFleet(app, fleet);
