@@ -2,6 +2,8 @@
  * One synthesis in a fresh process, for bench/synth.ts: prints one JSON line with the in-process
  * synth time, the process's peak RSS and the resource count.
  *
+ * Run from the repository root.
+ *
  *   tsx bench/synth-run.ts floor                 # one stack, one provider, one resource: the cdktf floor
  *   tsx bench/synth-run.ts example               # examples/fleet.yaml
  *   tsx bench/synth-run.ts generated A E S       # A acquisitions × E environments × S services
@@ -17,10 +19,11 @@ import { buildFleet } from "../stacks/fleet-app";
 import { disableTokenStackTraces } from "../stacks/stack-traces";
 import { generatedFleet } from "./fleets";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = process.cwd(); // the repository root (bench/synth.ts runs this compiled, from dist/bench/)
 const [scenario, ...rest] = process.argv.slice(2);
 const outdir = mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 
 if (scenario === "floor") {
   const app = new App({ outdir });
@@ -39,6 +42,8 @@ if (scenario === "floor") {
   app.synth();
 }
 const synthMs = performance.now() - started;
+const cpu = process.cpuUsage(cpu0);
+const synthCpuMs = (cpu.user + cpu.system) / 1000;
 
 let resources = 0;
 const stacksDir = path.join(outdir, "stacks");
@@ -48,4 +53,4 @@ for (const s of stacks) {
   for (const byId of Object.values(tf.resource ?? {})) resources += Object.keys(byId).length;
 }
 rmSync(outdir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ synthMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources, stacks: stacks.length })}\n`);
+process.stdout.write(`${JSON.stringify({ synthMs, synthCpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources, stacks: stacks.length })}\n`);
