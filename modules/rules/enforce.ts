@@ -10,10 +10,11 @@
  *
  * Why the first stack checks them all: cdktf runs a stack's Aspects right before writing that
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
- * every stack it governs (they are all fully built by then, cross-stack references prepared);
- * visiting any later stack (or a stack synthesized alone, as `Testing.synth` does) it checks that
- * stack again. Caveat: changes another Aspect makes to a later stack's resources are seen by that
- * stack's own check, not the first one.
+ * every stack it governs (they are all fully built by then, cross-stack references prepared).
+ * Visiting a later stack, it reuses that first check's result for the stack — each stack's
+ * resources are resolved once for the rules, not twice (issue 14) — unless another Aspect is
+ * registered on the stack, an ancestor or a construct inside it (it may have changed the stack
+ * since): then, as for a stack synthesized alone (`Testing.synth`), it checks the stack again.
  */
 import { Annotations, AnnotationMetadataEntryType, Aspects, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
@@ -23,17 +24,38 @@ import { checkSecurityRules, securityRulesMessage, type SecurityRulesReport } fr
 import type { SecurityRule } from "./rule";
 
 export class SecurityRulesAspect implements IAspect {
+  /** Per app (root): the stacks this Aspect governs, and the report of the first stack's check of them all. */
+  private readonly byRoot = new WeakMap<IConstruct, { governed: TerraformStack[]; report?: SecurityRulesReport }>();
+
   constructor(private readonly rules: readonly SecurityRule[] = SECURITY_RULES) {}
 
   public visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node)) return;
-    const governed = node.node.root.node
-      .findAll()
-      .filter(TerraformStack.isStack)
-      .filter((s) => Aspects.of(s).all.includes(this));
-    const report = checkSecurityRules(governed[0] === node ? governed : [node], this.rules);
+    const root = node.node.root;
+    let app = this.byRoot.get(root);
+    if (!app) {
+      // Once per app, not once per stack: a walk over every construct of the app.
+      app = { governed: root.node.findAll().filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this)) };
+      this.byRoot.set(root, app);
+    }
+    let report: SecurityRulesReport;
+    if (app.governed[0] === node || !app.governed.includes(node)) {
+      report = checkSecurityRules(app.governed[0] === node ? app.governed : [node], this.rules);
+      if (app.governed[0] === node) app.report = report;
+    } else if (app.report && this.onlyAspectOn(node)) {
+      report = app.report;
+    } else {
+      report = checkSecurityRules([node], this.rules);
+    }
     if (report.violations.length) throw new SynthError(securityRulesMessage(report.violations));
     annotate(report, node);
+  }
+
+  /** No other Aspect on `stack`, its ancestors or any construct in it. */
+  private onlyAspectOn(stack: TerraformStack): boolean {
+    const mine = (c: IConstruct) => Aspects.of(c).all.every((a) => a === this);
+    for (let scope: IConstruct | undefined = stack.node.scope; scope; scope = scope.node.scope) if (!mine(scope)) return false;
+    return stack.node.findAll().every(mine);
   }
 }
 
