@@ -1,9 +1,12 @@
 /**
  * The security rules resolve each resource once at synth (issue 14): the first stack's check
- * covers every governed stack and later stacks reuse it — unless another Aspect may have changed
- * a later stack since, which is then checked again.
+ * covers every governed stack, later stacks reuse it, and the writer writes the JSON the rules
+ * checked — unless another Aspect may have changed a later stack since, which is then checked
+ * (and resolved) again.
  */
-import { Aspects, Testing, type IAspect } from "cdktf";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Aspects, Lazy, Testing, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
 import { SynthError } from "../../config/errors";
@@ -59,5 +62,30 @@ describe("security rules at synth", () => {
     enforceSecurityRules(app);
     expect(() => app.synth()).toThrow(SynthError);
     expect(() => app.synth()).toThrow(/FC-APIGW-IAM-AUTH\] second\/later/);
+  });
+
+  test("add no token resolution to synth: the writer writes the JSON the rules checked", () => {
+    const produced = (withRules: boolean) => {
+      let calls = 0;
+      const app = Testing.app();
+      const stacks = ["first", "second"].map((name) => testStack(name, app));
+      for (const stack of stacks) {
+        new ApiGatewayMethod(stack, "m", {
+          restApiId: Lazy.stringValue({ produce: () => `api-${++calls > 0 ? stack.node.id : ""}` }),
+          resourceId: "r",
+          httpMethod: "GET",
+          authorization: "AWS_IAM",
+        });
+      }
+      if (withRules) enforceSecurityRules(app);
+      app.synth();
+      const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "second", "cdk.tf.json"), "utf8"));
+      return { calls, written };
+    };
+    const without = produced(false);
+    const withRules = produced(true);
+    expect(withRules.calls).toBe(without.calls);
+    expect(withRules.written).toEqual(without.written);
+    expect(Object.values(withRules.written.resource.aws_api_gateway_method)[0]).toMatchObject({ rest_api_id: "api-second" });
   });
 });

@@ -11,10 +11,12 @@
  * Why the first stack checks them all: cdktf runs a stack's Aspects right before writing that
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
  * every stack it governs (they are all fully built by then, cross-stack references prepared).
- * Visiting a later stack, it reuses that first check's result for the stack — each stack's
- * resources are resolved once for the rules, not twice (issue 14) — unless another Aspect is
- * registered on the stack, an ancestor or a construct inside it (it may have changed the stack
- * since): then, as for a stack synthesized alone (`Testing.synth`), it checks the stack again.
+ * The rules run on each stack's Terraform JSON, resolved once (`stack.toTerraform()`, ./check.ts),
+ * and that same JSON is handed to cdktf's writer — so a stack is resolved once in all, not three
+ * times (issue 14). Visiting a later stack, the Aspect reuses the first check's result for it —
+ * unless another Aspect is registered on the stack, an ancestor or a construct inside it (it may
+ * have changed the stack since): then, as for a stack synthesized alone (`Testing.synth`), it
+ * checks the stack again and the writer resolves it again.
  */
 import { Annotations, AnnotationMetadataEntryType, Aspects, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
@@ -49,6 +51,25 @@ export class SecurityRulesAspect implements IAspect {
     }
     if (report.violations.length) throw new SynthError(securityRulesMessage(report.violations));
     annotate(report, node);
+    if (app.report && app.governed[0] === node) {
+      // Hand the JSON the rules checked to the writer: cdktf writes `stack.toTerraform()` right
+      // after the stack's Aspects run (synthesize/synthesizer.js). Only for stacks no other Aspect
+      // touches (anything else could change them before they are written), and for one call.
+      for (const [stack, json] of app.report.synthesized) {
+        if (!this.onlyAspectOn(stack)) continue;
+        const own = Object.getOwnPropertyDescriptor(stack, "toTerraform");
+        Object.defineProperty(stack, "toTerraform", {
+          configurable: true,
+          writable: true,
+          value: () => {
+            if (own) Object.defineProperty(stack, "toTerraform", own);
+            else delete (stack as { toTerraform?: unknown }).toTerraform;
+            return json;
+          },
+        });
+      }
+      app.report = { ...app.report, synthesized: new Map() }; // each JSON is now held only until its stack is written
+    }
   }
 
   /** No other Aspect on `stack`, its ancestors or any construct in it. */
