@@ -144,23 +144,44 @@ export interface StackCheck {
   readonly plan?: TerraformResult;
 }
 
-/** init + validate + plan on an offline copy of `stackDir`. */
+/**
+ * init + validate + plan on an offline copy of `stackDir`, as two Terraform runs: `init`, then
+ * `plan -json`, which validates the configuration before planning (a separate `validate` would
+ * start the 700 MB provider once more). `validate` is derived from the plan's diagnostics in
+ * `terraform validate -json`'s shape; when the plan stops on errors, `validate` carries them and
+ * `plan` is undefined, as when `validate` failed before. `plan.stdout` is the human-readable
+ * messages ("Plan: N to add, …", "Error: …" with the resource). For a whole fleet, `planStacks`.
+ */
 export async function checkStack(stackDir: string, workDir: string): Promise<StackCheck> {
   const dir = offlineCopy(stackDir, workDir);
   const stack = path.basename(stackDir);
   const init = await terraform(dir, ["init", "-input=false", "-no-color", "-backend=true"]);
   if (!init.ok) return { stack, init };
-  const v = await terraform(dir, ["validate", "-json", "-no-color"]);
-  let json: Json | undefined;
-  try {
-    json = JSON.parse(v.stdout);
-  } catch {
-    json = undefined;
+  const run = await terraform(dir, ["plan", "-json", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
+  const diagnostics: Json[] = [];
+  const text: string[] = [];
+  for (const line of run.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let msg: Json;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (msg.type === "diagnostic") {
+      const d: Json = msg.diagnostic;
+      diagnostics.push(d);
+      const where = d.range ? ` (${d.range.filename}:${d.range.start?.line})` : "";
+      text.push(`${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${d.address ? ` — ${d.address}` : ""}${where}${d.detail ? `\n  ${d.detail}` : ""}`);
+    } else if (typeof msg["@message"] === "string" && msg.type !== "version") {
+      text.push(msg["@message"]);
+    }
   }
-  const validate = { ...v, json };
-  if (!v.ok) return { stack, init, validate };
-  const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
-  return { stack, init, validate, plan };
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const json = { valid: errors.length === 0 && run.ok, error_count: errors.length, warning_count: diagnostics.length - errors.length, diagnostics };
+  const validate = { ok: json.valid || (run.ok === false && errors.length === 0), stdout: JSON.stringify(json), stderr: errors.length ? text.join("\n") : "", json };
+  if (!run.ok && errors.length) return { stack, init, validate: { ...validate, ok: false }, plan: undefined };
+  return { stack, init, validate, plan: { ok: run.ok, stdout: text.join("\n"), stderr: run.stderr } };
 }
 
 /** Human summary of a failed check, for assertion messages. */
