@@ -5,5 +5,11 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/setup.ts"],
-  testTimeout: 300000,
+  // Two workers for the two cores of the CI machine (Jest's default on 2 cores is ONE worker:
+  // cpus - 1). Terraform runs in child processes, so a third worker would only add contention.
+  maxWorkers: 2,
+  // A single test gets two minutes; hooks that run Terraform for a whole fleet set their own bound
+  // (support/terraform.ts also kills any terraform command after TERRAFORM_TIMEOUT_MS). The run as
+  // a whole is bounded by .ci/run.
+  testTimeout: 120_000,
 };

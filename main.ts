@@ -17,6 +17,7 @@ import { loadFleet } from "./config/load";
 import { banner, resolveFleetFile } from "./cli/fleet-file";
 import { previousSynth } from "./cli/synth";
 import { buildFleet } from "./stacks/fleet-app";
+import { disableTokenStackTraces } from "./stacks/stack-traces";
 
 function main(): void {
   const choice = resolveFleetFile(undefined);
@@ -38,6 +39,7 @@ function main(): void {
   // then failed, so a failed synth leaves nothing behind.
   const outdir = process.env.CDKTF_OUTDIR || "cdktf.out";
   const outdirExisted = existsSync(outdir);
+  disableTokenStackTraces(); // cdktf's per-token stack traces: see stacks/stack-traces.ts
   const app = new App();
   try {
     buildFleet(app, fleet);

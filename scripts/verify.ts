@@ -1,7 +1,7 @@
 /**
  * Verification layer 4, the isolation proof (help/security.md):
  *
- *   npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--checked] [--verbose] [--json FILE]
+ *   npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--full] [--workers N] [--verbose] [--json FILE]
  *
  * Reads the fleet file (--fleet, else $FARCAR_CONFIG, else examples/fleet.yaml) and its stacks —
  * by default synthesized in-process with buildFleet into a temporary directory, so the proof is
@@ -14,14 +14,18 @@
  * exits 1 on any HOLE or LOCKOUT.
  *
  *   --stack NAME  only this stack (repeatable)
- *   --checked     evaluate every case with the validated runSimulation (~8× slower)
+ *   --full        evaluate every case with the validated runSimulation (~8× slower; alias --checked).
+ *                 By default every case runs through the fast runUnsafeSimulation and a sample
+ *                 (every 97th case, and every mismatch) is cross-checked with runSimulation.
+ *   --workers N   simulate the APIs on N worker threads (default: the available cores, at most 4;
+ *                 1 = in this thread)
  *   --verbose     print every Terraform reference substitution
  *   --json FILE   also write the full report as JSON
  */
 import { writeFileSync } from "node:fs";
 import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
-import { formatReport, readSynthesized, synthesizeFleet, verifyIsolation, type TerraformJson } from "../verify";
+import { formatReport, readSynthesized, synthesizeFleet, verifyIsolationParallel, type TerraformJson } from "../verify";
 import { formatGuardrailReport, verifyGuardrails } from "../verify/guardrails";
 import { formatIdentityReport, verifyIdentity } from "../verify/identity";
 
@@ -30,6 +34,7 @@ interface Args {
   out?: string;
   stacks: string[];
   checked: boolean;
+  workers?: number;
   verbose: boolean;
   json?: string;
 }
@@ -47,7 +52,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--out") args.out = value();
     else if (a === "--stack") args.stacks.push(value());
     else if (a === "--json") args.json = value();
-    else if (a === "--checked") args.checked = true;
+    else if (a === "--checked" || a === "--full") args.checked = true;
+    else if (a === "--workers") {
+      const v = value();
+      args.workers = Number(v);
+      if (!Number.isInteger(args.workers) || args.workers < 1) usage(`--workers needs a whole number ≥ 1 (got ${v})`);
+    }
     else if (a === "--verbose") args.verbose = true;
     else if (a === "--help" || a === "-h") usage();
     else usage(`unknown argument ${a}`);
@@ -57,7 +67,11 @@ function parseArgs(argv: string[]): Args {
 
 function usage(error?: string): never {
   if (error) process.stderr.write(`verify: ${error}\n`);
-  process.stderr.write("usage: npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--checked] [--verbose] [--json FILE]\n");
+  process.stderr.write("usage: npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--full] [--workers N] [--verbose] [--json FILE]\n" +
+      (error
+        ? ""
+        : "  --full       every case through the validated runSimulation (default: fast engine, every 97th case cross-checked)\n" +
+          "  --workers N  worker threads for the simulation (default: available cores, at most 4; 1 = no workers)\n"));
   process.exit(error ? 2 : 0);
 }
 
@@ -100,9 +114,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   console.log(`fleet: ${args.fleet}; stacks ${source}: ${Object.keys(stacks).length}`);
   console.log("");
   const cpu2 = process.cpuUsage();
-  const report = await verifyIsolation(fleet, stacks, {
+  const report = await verifyIsolationParallel(fleet, stacks, {
     stacks: args.stacks.length ? args.stacks : undefined,
     engine: args.checked ? "checked" : "fast",
+    workers: args.workers,
   });
   const cpuSimulate = cpuSeconds(process.cpuUsage(cpu2));
   console.log(formatReport(report, { verbose: args.verbose }));

@@ -6,3 +6,4 @@ export * from "./report";
 export * from "./simulator";
 export * from "./synth";
 export * from "./terraform-refs";
+export * from "./parallel";

@@ -136,6 +136,11 @@ export interface VerifyOptions {
    * @default true
    */
   readonly traceIntegrations?: boolean;
+  /**
+   * Simulate only these APIs (stack names) of the selection; everything else (problems, notes) is
+   * reported as usual. For `verifyIsolationParallel` (./parallel.ts), which gives each worker a share.
+   */
+  readonly simulateOnly?: readonly string[];
 }
 
 const ALLOW_ALL = prepareIdentityPolicy("AllowEverything", {
@@ -243,6 +248,7 @@ export async function verifyIsolation(
   let counter = 0;
 
   for (const api of selected) {
+    if (options.simulateOnly && !options.simulateOnly.includes(api.stack)) continue;
     const t0 = performance.now();
     // The network half: every integration reaches its own service's listener, target group and Farcar.
     const network =

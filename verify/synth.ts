@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import type { Fleet } from "../config/fleet";
 import { buildFleet } from "../stacks/fleet-app";
+import { disableTokenStackTraces } from "../stacks/stack-traces";
 import type { TerraformJson } from "./terraform-refs";
 
 /** `stack name → parsed cdk.tf.json` of every stack under `outdir/stacks`. */
@@ -26,6 +27,7 @@ export function readSynthesized(outdir: string): Record<string, TerraformJson> {
 export function synthesizeFleet(fleet: Fleet): Record<string, TerraformJson> {
   const outdir = mkdtempSync(path.join(tmpdir(), "farcar-verify-"));
   try {
+    disableTokenStackTraces(); // as main.ts: stacks/stack-traces.ts
     const app = new App({ outdir });
     buildFleet(app, fleet);
     app.synth();

@@ -8,47 +8,29 @@ import * as path from "node:path";
 import { loadFleet } from "../../config/load";
 import { exportModules } from "../../scripts/module-export";
 import { EXAMPLE_FLEET } from "../support/synth";
-import { terraform, type TerraformResult } from "../support/terraform";
-import { mapLimit, TERRAFORM_CONCURRENCY, type Json } from "./support";
+import { describeStackPlan, planModules, terraform, type FleetPlan } from "../support/terraform";
 
 const out = mkdtempSync(path.join(tmpdir(), "farcar-modules-tf-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 const result = exportModules(loadFleet(EXAMPLE_FLEET), { outDir: out });
 
-interface Check {
-  readonly name: string;
-  readonly dir: string;
-  init?: TerraformResult;
-  validate?: TerraformResult & { json?: Json };
-}
+/**
+ * One root calls every module's `examples/basic` as a child module (which calls the module with
+ * `source = "../../"`): one `terraform init` and one `terraform validate` check them all, and each
+ * diagnostic is reported on the module or example whose file it is in.
+ */
+const examples = new Map(result.modules.map((m) => [`${m.directory}/examples/basic`, path.join(out, m.directory, "examples/basic")]));
+const moduleDirs = new Map(result.modules.map((m) => [m.directory, path.join(out, m.directory)]));
 
-const checks: Check[] = result.modules.flatMap((m) => [
-  { name: m.directory, dir: path.join(out, m.directory) },
-  { name: `${m.directory}/examples/basic`, dir: path.join(out, m.directory, "examples/basic") },
-]);
-
+let validated: FleetPlan;
 beforeAll(async () => {
-  await mapLimit(checks, TERRAFORM_CONCURRENCY, async (c) => {
-    c.init = await terraform(c.dir, ["init", "-backend=false", "-input=false", "-no-color"]);
-    if (!c.init.ok) return;
-    const v = await terraform(c.dir, ["validate", "-json", "-no-color"]);
-    let json: Json | undefined;
-    try {
-      json = JSON.parse(v.stdout);
-    } catch {
-      json = undefined;
-    }
-    c.validate = { ...v, json };
-  });
-}, 900_000);
+  validated = await planModules(examples, path.join(out, "validate-root"), { validateOnly: true, alsoReport: moduleDirs });
+}, 600_000);
 
 describe("terraform on the generated modules (offline mirror)", () => {
-  test.each(checks.map((c) => c.name))("%s: terraform init + validate pass without warnings", (name) => {
-    const c = checks.find((x) => x.name === name)!;
-    if (!c.init?.ok) throw new Error(`init failed in ${name}:\n${c.init?.stderr}\n${c.init?.stdout.slice(-3000)}`);
-    if (!c.validate?.json?.valid) throw new Error(`validate failed in ${name}:\n${c.validate?.stdout}\n${c.validate?.stderr}`);
-    expect(c.validate.json.error_count).toBe(0);
-    expect(c.validate.json.warning_count).toBe(0);
+  test.each([...moduleDirs.keys(), ...examples.keys()].sort())("%s: terraform init + validate pass without warnings", (name) => {
+    const p = validated.stack(name);
+    if (!p.ok || p.warnings.length) throw new Error(describeStackPlan(p));
   });
 
   test.each(result.modules.map((m) => m.directory))("%s/examples/basic is terraform fmt-clean", async (directory) => {

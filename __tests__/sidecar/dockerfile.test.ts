@@ -1,10 +1,13 @@
 /** The image and the task-definition helpers must agree (no Docker here: the Dockerfile is read as text). */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
 import { ENVOY_CONTAINER_USER } from "../../envoy/render";
 import { SIDECAR_ENTRYPOINT, SIDECAR_USER } from "../../envoy/sidecar/container";
+
+// esbuild keeps a service child process per Jest worker until stopped: stop it so the worker exits cleanly.
+afterAll(() => stopEsbuild());
 
 const dockerfile = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dockerfile"), "utf8");
 const dockerignore = readFileSync(path.join(__dirname, "../../envoy/sidecar/Dockerfile.dockerignore"), "utf8");

@@ -6,6 +6,10 @@ import { App } from "cdktf";
 import { loadFleet, parseFleet } from "../../config/load";
 import type { Fleet } from "../../config/fleet";
 import { buildFleet, type FleetStacks } from "../../stacks/fleet-app";
+import { disableTokenStackTraces } from "../../stacks/stack-traces";
+
+// Synthesize as main.ts does: without cdktf's per-token stack traces (stacks/stack-traces.ts).
+disableTokenStackTraces();
 
 export const EXAMPLE_FLEET = path.resolve(__dirname, "../../examples/fleet.yaml");
 

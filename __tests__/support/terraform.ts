@@ -21,18 +21,28 @@ const run = promisify(execFile);
 export const PROVIDER_MIRROR = "/opt/tf-plugins";
 export const TERRAFORM = process.env.TERRAFORM_BIN || "terraform";
 
+/**
+ * One provider cache for every `terraform init` of the test run (and of later runs): `init` links
+ * the provider from it instead of installing it again (a registry download when there is no mirror).
+ * With the unpacked mirror, init already links into /opt/tf-plugins; the cache costs nothing then.
+ * https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache
+ */
+export const PLUGIN_CACHE_DIR = process.env.TF_PLUGIN_CACHE_DIR || path.join(tmpdir(), "farcar-tf-plugin-cache");
+
 let cliConfig: string | undefined;
 
-/** Environment for terraform: mirror config when present, fake credentials, no telemetry. */
+/** Environment for terraform: mirror config when present, shared plugin cache, fake credentials, no telemetry. */
 export function terraformEnv(): NodeJS.ProcessEnv {
-  if (cliConfig === undefined && existsSync(PROVIDER_MIRROR)) {
+  if (cliConfig === undefined) {
+    mkdirSync(PLUGIN_CACHE_DIR, { recursive: true });
     const dir = mkdtempSync(path.join(tmpdir(), "farcar-tfrc-"));
     cliConfig = path.join(dir, "terraform.rc");
-    writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
+    const mirror = existsSync(PROVIDER_MIRROR) ? `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n` : "";
+    writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(PLUGIN_CACHE_DIR)}\n${mirror}`);
   }
   return {
     ...process.env,
-    ...(cliConfig ? { TF_CLI_CONFIG_FILE: cliConfig } : {}),
+    TF_CLI_CONFIG_FILE: cliConfig,
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
     AWS_ACCESS_KEY_ID: "AKIAFARCARTESTFAKE00",
@@ -47,13 +57,23 @@ export interface TerraformResult {
   readonly stderr: string;
 }
 
+/** No terraform command of the tests may run longer than this: a hung provider fails the test, not CI. */
+export const TERRAFORM_TIMEOUT_MS = Number(process.env.FARCAR_TERRAFORM_TIMEOUT_MS) || 240_000;
+
 export async function terraform(cwd: string, args: string[]): Promise<TerraformResult> {
   try {
-    const { stdout, stderr } = await run(TERRAFORM, args, { cwd, env: terraformEnv(), maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(TERRAFORM, args, {
+      cwd,
+      env: terraformEnv(),
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: TERRAFORM_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    });
     return { ok: true, stdout, stderr };
   } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    return { ok: false, stdout: e.stdout ?? "", stderr: e.stderr || e.message };
+    const e = err as { stdout?: string; stderr?: string; message: string; killed?: boolean; signal?: string };
+    const timedOut = e.killed && e.signal === "SIGKILL" ? `terraform ${args[0]} killed after ${TERRAFORM_TIMEOUT_MS} ms (FARCAR_TERRAFORM_TIMEOUT_MS)\n` : "";
+    return { ok: false, stdout: e.stdout ?? "", stderr: timedOut + (e.stderr || e.message) };
   }
 }
 
@@ -124,27 +144,283 @@ export interface StackCheck {
   readonly plan?: TerraformResult;
 }
 
-/** init + validate + plan on an offline copy of `stackDir`. */
+/**
+ * init + validate + plan on an offline copy of `stackDir`, as two Terraform runs: `init`, then
+ * `plan -json`, which validates the configuration before planning (a separate `validate` would
+ * start the 700 MB provider once more). `validate` is derived from the plan's diagnostics in
+ * `terraform validate -json`'s shape; when the plan stops on errors, `validate` carries them and
+ * `plan` is undefined, as when `validate` failed before. `plan.stdout` is the human-readable
+ * messages ("Plan: N to add, …", "Error: …" with the resource). For a whole fleet, `planStacks`.
+ */
 export async function checkStack(stackDir: string, workDir: string): Promise<StackCheck> {
   const dir = offlineCopy(stackDir, workDir);
   const stack = path.basename(stackDir);
   const init = await terraform(dir, ["init", "-input=false", "-no-color", "-backend=true"]);
   if (!init.ok) return { stack, init };
-  const v = await terraform(dir, ["validate", "-json", "-no-color"]);
-  let json: Json | undefined;
-  try {
-    json = JSON.parse(v.stdout);
-  } catch {
-    json = undefined;
+  const run = await terraform(dir, ["plan", "-json", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
+  const diagnostics: Json[] = [];
+  const text: string[] = [];
+  for (const line of run.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let msg: Json;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (msg.type === "diagnostic") {
+      const d: Json = msg.diagnostic;
+      diagnostics.push(d);
+      const where = d.range ? ` (${d.range.filename}:${d.range.start?.line})` : "";
+      text.push(`${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${d.address ? ` — ${d.address}` : ""}${where}${d.detail ? `\n  ${d.detail}` : ""}`);
+    } else if (typeof msg["@message"] === "string" && msg.type !== "version") {
+      text.push(msg["@message"]);
+    }
   }
-  const validate = { ...v, json };
-  if (!v.ok) return { stack, init, validate };
-  const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
-  return { stack, init, validate, plan };
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const json = { valid: errors.length === 0 && run.ok, error_count: errors.length, warning_count: diagnostics.length - errors.length, diagnostics };
+  const validate = { ok: json.valid || (run.ok === false && errors.length === 0), stdout: JSON.stringify(json), stderr: errors.length ? text.join("\n") : "", json };
+  if (!run.ok && errors.length) return { stack, init, validate: { ...validate, ok: false }, plan: undefined };
+  return { stack, init, validate, plan: { ok: run.ok, stdout: text.join("\n"), stderr: run.stderr } };
 }
 
 /** Human summary of a failed check, for assertion messages. */
 export function describeFailure(c: StackCheck): string {
   const step = !c.init.ok ? c.init : c.validate && !c.validate.ok ? c.validate : c.plan;
   return `${c.stack}: ${step?.stderr}\n${step?.stdout.slice(-4000)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many stacks, one Terraform run. `terraform init` + `validate` + `plan` per stack starts the
+// 700 MB AWS provider (and hashes it against the lock file) three times per stack; instead every
+// stack becomes a child module of one root, initialised once and planned once (plan validates the
+// whole configuration first, so `validate` adds nothing). Diagnostics and planned changes come
+// back as `terraform plan -json` messages and are attributed to their stack by module address or
+// by file, so a failure still names the stack and the resource.
+// https://developer.hashicorp.com/terraform/internals/machine-readable-ui (diagnostic,
+// planned_change, change_summary messages)
+// ---------------------------------------------------------------------------------------------
+
+/** One diagnostic of `terraform plan -json` (https://developer.hashicorp.com/terraform/internals/machine-readable-ui#diagnostic). */
+export interface TerraformDiagnostic {
+  readonly severity: "error" | "warning";
+  readonly summary: string;
+  readonly detail?: string;
+  /** Resource address inside the stack, when Terraform names one (module prefix removed). */
+  readonly address?: string;
+  /** File and line inside the stack's copy, when Terraform names one. */
+  readonly range?: { readonly filename: string; readonly start?: { readonly line: number; readonly column: number } };
+}
+
+export interface StackPlan {
+  readonly stack: string;
+  /** Init and plan of the root both succeeded, and nothing in this stack failed. */
+  readonly ok: boolean;
+  readonly errors: TerraformDiagnostic[];
+  readonly warnings: TerraformDiagnostic[];
+  /** Planned actions by resource address (module prefix removed): "create", "update", "delete", … */
+  readonly changes: ReadonlyMap<string, string>;
+  /** Set when the root failed for a reason not attributable to this stack (init failure, another stack's error). */
+  readonly blockedBy?: string;
+}
+
+export interface FleetPlan {
+  readonly root: string;
+  readonly init: TerraformResult;
+  readonly plan?: TerraformResult;
+  readonly stacks: StackPlan[];
+  stack(name: string): StackPlan;
+}
+
+/** Module name of a stack in the root: stack directory names are DNS labels, valid Terraform identifiers once they start with a letter. */
+function moduleName(stack: string): string {
+  const name = stack.replace(/[^A-Za-z0-9_-]/g, "_");
+  return /^[A-Za-z]/.test(name) ? name : `s_${name}`;
+}
+
+/** The offline copy of a stack as a child module: a module cannot carry a backend (DESIGN.md: the copy only). */
+function asChildModule(dir: string): void {
+  const file = path.join(dir, "cdk.tf.json");
+  const tf: Json = JSON.parse(readFileSync(file, "utf8"));
+  if (tf.terraform) {
+    delete tf.terraform.backend;
+    delete tf.terraform.cloud;
+  }
+  writeFileSync(file, JSON.stringify(tf, null, 2));
+}
+
+/**
+ * Writes a root that calls each directory in `modules` (name → directory) as a child module,
+ * runs `terraform init` once and `terraform plan -json` once, and attributes every diagnostic and
+ * planned change to its module (a file belongs to the deepest directory of `modules` holding it,
+ * so a module and its example under it are told apart).
+ */
+export interface PlanModulesOptions {
+  /** Merged into the root's main.tf.json (e.g. a provider block when the modules have none). */
+  readonly rootExtra?: Json;
+  /** Extra `terraform plan` arguments (`-var=...`). */
+  readonly planArgs?: string[];
+  /** `terraform validate -json` instead of plan: for modules whose inputs have no value to plan with. */
+  readonly validateOnly?: boolean;
+  /**
+   * More directories (name → directory) that diagnostics are reported on, though the root does not
+   * call them: modules called by the `modules`, e.g. a module under its example.
+   */
+  readonly alsoReport?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Variables without a default declared at the top level of a module directory (`*.tf` or
+ * `*.tf.json`): a root calling it as a child must set them.
+ */
+export function requiredVariables(dir: string): string[] {
+  const names: string[] = [];
+  for (const file of readdirSync(dir)) {
+    const text = () => readFileSync(path.join(dir, file), "utf8");
+    if (file.endsWith(".tf.json")) {
+      for (const [name, v] of Object.entries<Json>(JSON.parse(text()).variable ?? {})) if (!("default" in v)) names.push(name);
+    } else if (file.endsWith(".tf")) {
+      // Top-level blocks of `terraform fmt`-formatted HCL open at column 0 and close with "}" at column 0.
+      for (const m of text().matchAll(/^variable "([^"]+)" \{\n([\s\S]*?)^\}/gm)) if (!/^ {2}default\s*=/m.test(m[2])) names.push(m[1]);
+    }
+  }
+  return names.sort();
+}
+
+export async function planModules(modules: ReadonlyMap<string, string>, root: string, options: PlanModulesOptions = {}): Promise<FleetPlan> {
+  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>() } = options;
+  mkdirSync(root, { recursive: true });
+  const names = new Map<string, string>(); // module name → stack
+  const dirs = new Map<string, string>(); // absolute directory → stack
+  const module: Json = {};
+  const variable: Json = {};
+  for (const [stack, dir] of modules) {
+    const name = moduleName(stack);
+    if (names.has(name)) throw new Error(`planModules: two stacks map to module name "${name}"`);
+    names.set(name, stack);
+    dirs.set(path.resolve(dir), stack);
+    const rel = path.relative(root, dir);
+    module[name] = { source: rel.startsWith(".") ? rel : `./${rel}` };
+    if (validateOnly) {
+      // validate needs no values: a root variable without one is unknown, and so is what it feeds.
+      for (const v of requiredVariables(dir)) {
+        variable[`${name}__${v}`] = {};
+        module[name][v] = `\${var.${name}__${v}}`;
+      }
+    }
+  }
+  writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ ...rootExtra, ...(Object.keys(variable).length ? { variable } : {}), module }, null, 2));
+  for (const [name, dir] of alsoReport) dirs.set(path.resolve(dir), name);
+  const reported = new Map([...modules, ...alsoReport]);
+
+  const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>() });
+  const per = new Map([...reported.keys()].map((s) => [s, blank()]));
+  const unattributed: TerraformDiagnostic[] = [];
+  const result = (init: TerraformResult, plan?: TerraformResult): FleetPlan => {
+    const rootFailed = !init.ok || !plan?.ok;
+    const failedStacks = [...per].filter(([, p]) => p.errors.length).map(([s]) => s);
+    const why = !init.ok
+      ? `terraform init of the root failed:\n${init.stderr}\n${init.stdout.slice(-3000)}`
+      : failedStacks.length
+        ? `plan stopped on errors in ${failedStacks.join(", ")}`
+        : `terraform plan of the root failed:\n${unattributed.map(formatDiagnostic).join("\n")}\n${plan?.stderr ?? ""}`;
+    const stacks = [...per].map(([stack, p]) => {
+      const ok = !rootFailed && !p.errors.length;
+      return { stack, ...p, ok, ...(rootFailed && !p.errors.length ? { blockedBy: why } : {}) };
+    });
+    return {
+      root,
+      init,
+      plan,
+      stacks,
+      stack: (name) => stacks.find((s) => s.stack === name) ?? (() => { throw new Error(`no stack "${name}" in this plan`); })(),
+    };
+  };
+
+  const init = await terraform(root, ["init", "-input=false", "-no-color"]);
+  if (!init.ok) return result(init);
+  const plan = validateOnly
+    ? await terraform(root, ["validate", "-json", "-no-color"])
+    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...planArgs]);
+
+  /** The stack a module address or file belongs to. */
+  const stackOfAddress = (address?: string) => {
+    const m = /^module\.([^.[]+)/.exec(address ?? "");
+    return m ? names.get(m[1]) : undefined;
+  };
+  const stackOfFile = (filename?: string) => {
+    if (!filename) return undefined;
+    const abs = path.resolve(root, filename);
+    let best: string | undefined;
+    for (const dir of dirs.keys()) if ((abs === dir || abs.startsWith(dir + path.sep)) && (!best || dir.length > best.length)) best = dir;
+    return best && dirs.get(best);
+  };
+  const local = (address?: string) => address?.replace(/^module\.[^.[]+\./, "");
+
+  // plan -json: one message per line; validate -json: one document with a diagnostics list.
+  const messages: Json[] = [];
+  for (const line of validateOnly ? [plan.stdout] : plan.stdout.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
+    try {
+      const msg: Json = JSON.parse(line);
+      if (validateOnly) messages.push(...(msg.diagnostics ?? []).map((diagnostic: Json) => ({ type: "diagnostic", diagnostic })));
+      else messages.push(msg);
+    } catch {
+      continue;
+    }
+  }
+  for (const msg of messages) {
+    if (msg.type === "diagnostic") {
+      const d: Json = msg.diagnostic;
+      const stack = stackOfFile(d.range?.filename) ?? stackOfAddress(d.address);
+      const diag: TerraformDiagnostic = {
+        severity: d.severity,
+        summary: d.summary,
+        detail: d.detail,
+        address: local(d.address),
+        range: d.range ? { filename: path.relative(stack ? reported.get(stack)! : root, path.resolve(root, d.range.filename)), start: d.range.start } : undefined,
+      };
+      if (!stack) unattributed.push(diag);
+      else (d.severity === "error" ? per.get(stack)!.errors : per.get(stack)!.warnings).push(diag);
+    } else if (msg.type === "planned_change") {
+      const r: Json = msg.change.resource;
+      const stack = names.get(String(r.module ?? "").replace(/^module\./, "").replace(/\[.*$/, ""));
+      if (stack) per.get(stack)!.changes.set(local(r.addr)!, msg.change.action);
+    }
+  }
+  // A warning Terraform cannot place (e.g. about the CLI configuration) is every stack's business.
+  for (const d of unattributed) if (d.severity === "warning") for (const p of per.values()) p.warnings.push(d);
+  return result(init, plan);
+}
+
+/**
+ * Plans every stack directory in `stackDirs` (as synthesized: `<outdir>/stacks/<name>`) as one
+ * Terraform root under `workDir`: offline copies (see `offlineCopy`) as child modules.
+ */
+export async function planStacks(stackDirs: readonly string[], workDir: string): Promise<FleetPlan> {
+  const root = mkdtempSync(path.join(workDir, "fleet-"));
+  const modules = new Map<string, string>();
+  for (const stackDir of stackDirs) {
+    const copy = offlineCopy(stackDir, root);
+    asChildModule(copy);
+    modules.set(path.basename(stackDir), copy);
+  }
+  return planModules(modules, root);
+}
+
+/** `file:line:col` of a diagnostic, or "". */
+function where(d: TerraformDiagnostic): string {
+  return d.range ? `${d.range.filename}${d.range.start ? `:${d.range.start.line}:${d.range.start.column}` : ""}: ` : "";
+}
+
+export function formatDiagnostic(d: TerraformDiagnostic): string {
+  return `  ${d.severity}: ${where(d)}${d.address ? `${d.address}: ` : ""}${d.summary}${d.detail ? ` — ${d.detail}` : ""}`;
+}
+
+/** Human summary of a stack's plan result, for assertion messages: the stack, then each error and warning with its resource. */
+export function describeStackPlan(p: StackPlan): string {
+  const lines = [`${p.stack}: ${p.ok ? "planned" : "FAILED"}`];
+  if (p.blockedBy) lines.push(`  not planned: ${p.blockedBy}`);
+  lines.push(...p.errors.map(formatDiagnostic), ...p.warnings.map(formatDiagnostic));
+  return lines.join("\n");
 }

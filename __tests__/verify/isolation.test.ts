@@ -2,6 +2,8 @@
  * The isolation proof (verification layer 4): clean on the generated policies, and it names the
  * exact hole when a policy is deliberately broken. Broken variants transform the synthesized
  * policy JSON or call the policy builder with altered input; the simulator is never stubbed.
+ * The example fleet's full matrix is in isolation-example.test.ts, the engines' agreement in
+ * isolation-engine.test.ts (split so Jest's two workers share the work).
  */
 import { renderPolicy, type PolicyDocument } from "../../modules/iam/policy-document";
 import { callerIdentityPolicy, privateApiResourcePolicy } from "../../modules/private-api/resource-policy";
@@ -11,97 +13,11 @@ import {
   mapApiPolicies,
   verifyIsolation,
   type IsolationReport,
-  type Mismatch,
   type TerraformJson,
 } from "../../verify";
 import { fleetWith } from "../config/fleet-fixture";
-import { fleetFromYaml, synthFleet, synthFleetFile, type Synthesized } from "../support/synth";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const STACK = "afterpay-staging-ingress";
-const CHECKOUT = "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify";
-const PROXY_ADMIN = "arn:aws:sts::900000000001:assumed-role/farcar-verify-proxy-admin/farcar-verify";
-
-function stacksOf(s: Synthesized): Record<string, TerraformJson> {
-  return Object.fromEntries(s.stackNames.map((n) => [n, s.json(n)]));
-}
-
-/** Distinct (principal, identity, path, endpoint kind) of the mismatches, sorted, with the methods each covers. */
-function holes(mismatches: readonly Mismatch[]): string[] {
-  const byKey = new Map<string, Set<string>>();
-  for (const m of mismatches) {
-    const key = `${m.principal} ${m.identity} ${m.path} ${m.endpoint.kind} expected ${m.expected} got ${m.got}`;
-    byKey.set(key, (byKey.get(key) ?? new Set()).add(m.method));
-  }
-  for (const [key, methods] of byKey) expect({ key, methods: [...methods].sort() }).toEqual({ key, methods: [...API_GATEWAY_METHODS].sort() });
-  return [...byKey.keys()].sort();
-}
-
-function stackReport(report: IsolationReport, stack = STACK) {
-  const s = report.stacks.find((r) => r.stack === stack);
-  expect(s).toBeDefined();
-  return s!;
-}
-
-/** Replace one statement's Resource list (policy JSON still holds Terraform references). */
-function withResources(sid: string, f: (resources: string[]) => string[]) {
-  return (doc: { Statement: Json[] }) => ({
-    ...doc,
-    Statement: doc.Statement.map((s) => (s.Sid === sid ? { ...s, Resource: f([s.Resource].flat()) } : s)),
-  });
-}
-
-function withoutStatement(sid: string) {
-  return (doc: { Statement: Json[] }) => {
-    expect(doc.Statement.some((s) => s.Sid === sid)).toBe(true);
-    return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
-  };
-}
-
-describe("example fleet", () => {
-  const example = synthFleetFile();
-  let report: IsolationReport;
-  beforeAll(async () => {
-    report = await verifyIsolation(example.fleet, stacksOf(example));
-  });
-
-  test("every API (ingress, and egress where synthesized) is verified with zero mismatches and no problems", () => {
-    expect(report.problems).toEqual([]);
-    expect(report.engine.disagreements).toEqual([]);
-    expect(report.mismatches).toBe(0);
-    expect(report.ok).toBe(true);
-    const ingress = report.stacks.filter((s) => s.kind === "ingress").map((s) => s.stack).sort();
-    expect(ingress).toEqual(example.fleet.environments.filter((e) => e.inbound.length).map((e) => `${e.key}-ingress`).sort());
-    const withPolicy = example.stackNames.filter((n) => example.json(n).resource?.aws_api_gateway_rest_api_policy);
-    expect(report.stacks.map((s) => s.stack).sort()).toEqual(withPolicy.sort());
-    expect(formatReport(report)).toMatch(/^OK: \d+ cases over \d+ API\(s\), 0 mismatch\(es\), 0 problem\(s\)/m);
-  });
-
-  test("counts: the whole matrix ran, and exactly the 1:1 cases were allowed", () => {
-    for (const s of report.stacks) {
-      expect(s.methods).toBe(7);
-      expect(s.cases).toBe(s.allowed + s.denied);
-      // principals × paths × methods × 3 endpoints, plus the generated-identity variant of each service role
-      expect(s.cases).toBeGreaterThan(s.principals * s.paths * s.methods * 3);
-      expect(s.allowed).toBeGreaterThan(0);
-      expect(s.denied).toBeGreaterThan(s.allowed * 10);
-    }
-    // afterpay/staging: checkout (1 role) owns 7 probed paths, disputes (2 roles) owns 5 each:
-    // 7 methods × 2 identity variants × (1×7 + 2×5), through this environment's endpoint only.
-    expect(stackReport(report).allowed).toBe(7 * 2 * (7 + 10));
-  });
-
-  test("says which Terraform references it replaced with fake values", () => {
-    const s = stackReport(report);
-    const notes = s.substitutions.map((x) => `${x.reference} ${x.note}`).join("\n");
-    expect(notes).toMatch(/\$\{aws_api_gateway_rest_api\.api_\w+\.execution_arn\} fake API id/);
-    expect(notes).toMatch(/\$\{aws_vpc_endpoint\.[\w-]+\.id\} fake VPC endpoint id/);
-    expect(notes).toMatch(/account_id_afterpay_staging\} stand-in for the account the org stack creates for afterpay-staging/);
-    expect(s.apiAccountId).toBe("900000000001");
-    expect(formatReport(report)).toContain("Terraform references replaced by fake but consistent values");
-  });
-});
+import { fleetFromYaml, synthFleet } from "../support/synth";
+import { CHECKOUT, holes, PROXY_ADMIN, STACK, stackReport, stacksOf, withoutStatement, withResources, type Json } from "./support";
 
 describe("deliberately broken policies (checkout and checkout-v2 side by side)", () => {
   const fleet = fleetFromYaml(
@@ -249,21 +165,6 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
     );
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([expect.stringMatching(/^afterpay-staging-ingress: cannot resolve \$\{aws_vpc_endpoint\.[\w-]+\.arn\} to a concrete value/)]);
-  });
-
-  test("the fast engine and runSimulation agree on every case of the matrix", async () => {
-    const base = fleetFromYaml(fleetWith());
-    const stacks = stacksOf(synthFleet(base));
-    const [fast, checked] = [
-      await verifyIsolation(base, stacks, { stacks: [STACK], crossCheckEvery: 0 }),
-      await verifyIsolation(base, stacks, { stacks: [STACK], engine: "checked" }),
-    ];
-    expect(checked.problems).toEqual([]);
-    expect(checked.ok).toBe(true);
-    const summary = (r: IsolationReport) => r.stacks.map(({ cases, allowed, denied, principals, paths }) => ({ cases, allowed, denied, principals, paths }));
-    // 6 identity variants (2 service roles × 2, proxy admin, unlisted) × 21 paths × 7 methods × 3 endpoints
-    expect(summary(fast)).toEqual([{ cases: 6 * 21 * 7 * 3, allowed: 7 * 2 * (7 + 5), denied: 6 * 21 * 7 * 3 - 168, principals: 4, paths: 21 }]);
-    expect(summary(checked)).toEqual(summary(fast));
   });
 });
 

@@ -33,6 +33,11 @@ export interface AppliedSuppression {
 }
 
 export interface SecurityRulesReport {
+  /**
+   * The Terraform JSON of each checked stack, resolved once (`stack.toTerraform()`): exactly what
+   * the rules saw, handed to the writer by the Aspect (enforce.ts) instead of resolving again.
+   */
+  readonly synthesized: ReadonlyMap<TerraformStack, Record<string, unknown>>;
   readonly violations: RuleViolation[];
   readonly suppressed: AppliedSuppression[];
   /** Valid suppressions that silenced nothing (stale, or on the wrong construct). */
@@ -112,14 +117,19 @@ export function checkSecurityRules(
     }
   }
 
+  const synthesizedStacks = new Map<TerraformStack, Record<string, unknown>>();
   for (const stack of stacks) {
+    // The whole stack resolved once, as the writer writes it; each resource and data source is
+    // found in it by its address.
+    const stackJson = stack.toTerraform() as Record<string, unknown>;
+    synthesizedStacks.set(stack, stackJson);
     for (const node of stack.node.findAll()) {
       for (const s of suppressionsOn(node)) {
         const problem = suppressionProblem(s);
         if (problem) violations.push({ ruleId: SUPPRESSION_RULE_ID, path: node.node.path, ...problem });
       }
       validOn(node); // registers the node's valid suppressions, to report the unused ones
-      const synthesized = synthesizedResource(node);
+      const synthesized = resourceInStack(node, stackJson);
       if (!synthesized) continue;
       resourceCount++;
       for (const rule of rules) {
@@ -146,7 +156,18 @@ export function checkSecurityRules(
   for (const [scope, list] of valid) {
     for (const s of list) if (!used.has(`${scope.node.path}\u0000${s.ruleId}`)) unusedSuppressions.push({ scope, ruleId: s.ruleId });
   }
-  return { violations, suppressed, unusedSuppressions, resourceCount };
+  return { synthesized: synthesizedStacks, violations, suppressed, unusedSuppressions, resourceCount };
+}
+
+/** `element`'s configuration taken from its stack's resolved JSON (no resolution of its own); undefined if not a resource or data source, or written as a moved block only. */
+function resourceInStack(element: IConstruct, stackJson: Record<string, unknown>): SynthesizedResource | undefined {
+  const mode = TerraformResource.isTerraformResource(element) ? "resource" : element instanceof TerraformDataSource ? "data" : undefined;
+  if (!mode) return undefined;
+  const { terraformResourceType: type, friendlyUniqueId: id } = element as TerraformResource | TerraformDataSource;
+  const attributes = (stackJson[mode] as Record<string, Record<string, Record<string, unknown>>> | undefined)?.[type]?.[id];
+  if (!attributes) return undefined;
+  const { "//": _metadata, ...config } = attributes; // eslint-disable-line @typescript-eslint/no-unused-vars
+  return { address: mode === "data" ? `data.${type}.${id}` : `${type}.${id}`, resource: { type, mode, config } };
 }
 
 function suppressionProblem(s: RuleSuppression): { reason: string; fix: string } | undefined {

@@ -10,10 +10,13 @@
  *
  * Why the first stack checks them all: cdktf runs a stack's Aspects right before writing that
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
- * every stack it governs (they are all fully built by then, cross-stack references prepared);
- * visiting any later stack (or a stack synthesized alone, as `Testing.synth` does) it checks that
- * stack again. Caveat: changes another Aspect makes to a later stack's resources are seen by that
- * stack's own check, not the first one.
+ * every stack it governs (they are all fully built by then, cross-stack references prepared).
+ * The rules run on each stack's Terraform JSON, resolved once (`stack.toTerraform()`, ./check.ts),
+ * and that same JSON is handed to cdktf's writer — so a stack is resolved once in all, not three
+ * times (issue 14). Visiting a later stack, the Aspect reuses the first check's result for it —
+ * unless another Aspect is registered on the stack, an ancestor or a construct inside it (it may
+ * have changed the stack since): then, as for a stack synthesized alone (`Testing.synth`), it
+ * checks the stack again and the writer resolves it again.
  */
 import { Annotations, AnnotationMetadataEntryType, Aspects, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
@@ -23,17 +26,57 @@ import { checkSecurityRules, securityRulesMessage, type SecurityRulesReport } fr
 import type { SecurityRule } from "./rule";
 
 export class SecurityRulesAspect implements IAspect {
+  /** Per app (root): the stacks this Aspect governs, and the report of the first stack's check of them all. */
+  private readonly byRoot = new WeakMap<IConstruct, { governed: TerraformStack[]; report?: SecurityRulesReport }>();
+
   constructor(private readonly rules: readonly SecurityRule[] = SECURITY_RULES) {}
 
   public visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node)) return;
-    const governed = node.node.root.node
-      .findAll()
-      .filter(TerraformStack.isStack)
-      .filter((s) => Aspects.of(s).all.includes(this));
-    const report = checkSecurityRules(governed[0] === node ? governed : [node], this.rules);
+    const root = node.node.root;
+    let app = this.byRoot.get(root);
+    if (!app) {
+      // Once per app, not once per stack: a walk over every construct of the app.
+      app = { governed: root.node.findAll().filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this)) };
+      this.byRoot.set(root, app);
+    }
+    let report: SecurityRulesReport;
+    if (app.governed[0] === node || !app.governed.includes(node)) {
+      report = checkSecurityRules(app.governed[0] === node ? app.governed : [node], this.rules);
+      if (app.governed[0] === node) app.report = report;
+    } else if (app.report && this.onlyAspectOn(node)) {
+      report = app.report;
+    } else {
+      report = checkSecurityRules([node], this.rules);
+    }
     if (report.violations.length) throw new SynthError(securityRulesMessage(report.violations));
     annotate(report, node);
+    if (app.report && app.governed[0] === node) {
+      // Hand the JSON the rules checked to the writer: cdktf writes `stack.toTerraform()` right
+      // after the stack's Aspects run (synthesize/synthesizer.js). Only for stacks no other Aspect
+      // touches (anything else could change them before they are written), and for one call.
+      for (const [stack, json] of app.report.synthesized) {
+        if (!this.onlyAspectOn(stack)) continue;
+        const own = Object.getOwnPropertyDescriptor(stack, "toTerraform");
+        Object.defineProperty(stack, "toTerraform", {
+          configurable: true,
+          writable: true,
+          value: () => {
+            if (own) Object.defineProperty(stack, "toTerraform", own);
+            else delete (stack as { toTerraform?: unknown }).toTerraform;
+            return json;
+          },
+        });
+      }
+      app.report = { ...app.report, synthesized: new Map() }; // each JSON is now held only until its stack is written
+    }
+  }
+
+  /** No other Aspect on `stack`, its ancestors or any construct in it. */
+  private onlyAspectOn(stack: TerraformStack): boolean {
+    const mine = (c: IConstruct) => Aspects.of(c).all.every((a) => a === this);
+    for (let scope: IConstruct | undefined = stack.node.scope; scope; scope = scope.node.scope) if (!mine(scope)) return false;
+    return stack.node.findAll().every(mine);
   }
 }
 

@@ -1,0 +1,91 @@
+/**
+ * The security rules resolve each resource once at synth (issue 14): the first stack's check
+ * covers every governed stack, later stacks reuse it, and the writer writes the JSON the rules
+ * checked — unless another Aspect may have changed a later stack since, which is then checked
+ * (and resolved) again.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Aspects, Lazy, Testing, type IAspect } from "cdktf";
+import type { IConstruct } from "constructs";
+import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
+import { SynthError } from "../../config/errors";
+import { SECURITY_RULES } from "../../modules/rules/catalog";
+import { enforceSecurityRules } from "../../modules/rules/enforce";
+import type { SecurityRule } from "../../modules/rules/rule";
+import { testStack } from "./support";
+
+/** The real rules, counting how often each resource address is evaluated. */
+function countingRules(seen: Map<string, number>): SecurityRule[] {
+  return SECURITY_RULES.map((rule, i) => ({
+    ...rule,
+    evaluate: (resource) => {
+      if (i === 0) {
+        const key = `${resource.type} ${JSON.stringify(resource.config)}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+      return rule.evaluate(resource);
+    },
+  }));
+}
+
+function method(scope: IConstruct, id: string, authorization = "AWS_IAM"): ApiGatewayMethod {
+  return new ApiGatewayMethod(scope as never, id, { restApiId: `api-${id}`, resourceId: "r", httpMethod: "GET", authorization });
+}
+
+describe("security rules at synth", () => {
+  test("evaluate every resource of every stack exactly once", () => {
+    const app = Testing.app();
+    for (const name of ["first", "second", "third"]) {
+      const stack = testStack(name, app);
+      method(stack, `${name}-a`);
+      method(stack, `${name}-b`);
+    }
+    const seen = new Map<string, number>();
+    enforceSecurityRules(app, countingRules(seen));
+    app.synth();
+    expect(seen.size).toBe(6);
+    expect([...seen.values()]).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  test("check a later stack again when another Aspect may have changed it after the first check", () => {
+    const app = Testing.app();
+    testStack("first", app);
+    const second = testStack("second", app);
+    const m = method(second, "later");
+    const breaksAuthorization: IAspect = {
+      visit: (node) => {
+        if (node === second) m.addOverride("authorization", "NONE");
+      },
+    };
+    Aspects.of(second).add(breaksAuthorization); // runs on `second` before the rules' Aspect does
+    enforceSecurityRules(app);
+    expect(() => app.synth()).toThrow(SynthError);
+    expect(() => app.synth()).toThrow(/FC-APIGW-IAM-AUTH\] second\/later/);
+  });
+
+  test("add no token resolution to synth: the writer writes the JSON the rules checked", () => {
+    const produced = (withRules: boolean) => {
+      let calls = 0;
+      const app = Testing.app();
+      const stacks = ["first", "second"].map((name) => testStack(name, app));
+      for (const stack of stacks) {
+        new ApiGatewayMethod(stack, "m", {
+          restApiId: Lazy.stringValue({ produce: () => `api-${++calls > 0 ? stack.node.id : ""}` }),
+          resourceId: "r",
+          httpMethod: "GET",
+          authorization: "AWS_IAM",
+        });
+      }
+      if (withRules) enforceSecurityRules(app);
+      app.synth();
+      const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "second", "cdk.tf.json"), "utf8"));
+      return { calls, written };
+    };
+    const without = produced(false);
+    const withRules = produced(true);
+    expect(withRules.calls).toBe(without.calls);
+    expect(withRules.written).toEqual(without.written);
+    expect(Object.values(withRules.written.resource.aws_api_gateway_method)[0]).toMatchObject({ rest_api_id: "api-second" });
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * `npm run verify` on worker threads (verify/parallel.ts): the same proof as in one thread — the
+ * same APIs, cases, outcomes and mismatches — with the APIs shared out between the workers.
+ */
+import { mapApiPolicies, shareOut, verifyIsolation, verifyIsolationParallel } from "../../verify";
+import { synthFleetFile } from "../support/synth";
+import { stacksOf } from "./support";
+
+const example = synthFleetFile();
+const clean = stacksOf(example);
+const SELECTED = ["afterpay-staging-egress", "tidal-production-egress"];
+
+const summary = (r: Awaited<ReturnType<typeof verifyIsolation>>) => ({
+  ok: r.ok,
+  cases: r.cases,
+  mismatches: r.mismatches,
+  problems: r.problems,
+  stacks: r.stacks.map((s) => ({ stack: s.stack, cases: s.cases, allowed: s.allowed, mismatches: s.mismatches.map((m) => `${m.principal} ${m.method} ${m.path} ${m.endpoint.kind}`) })),
+});
+
+describe("verifyIsolationParallel", () => {
+  test("shares every API with a resource policy out, largest first, each exactly once", () => {
+    const shares = shareOut(clean, 2);
+    expect(shares).toHaveLength(2);
+    expect(shares.flat().sort()).toEqual(example.stackNames.filter((n) => example.json(n).resource?.aws_api_gateway_rest_api_policy).sort());
+    expect(shareOut(clean, 2, SELECTED).flat().sort()).toEqual(SELECTED);
+  });
+
+  test("two workers give the report one thread gives, mismatches included", async () => {
+    // One of the two APIs broken (no endpoint deny), so there is something to find.
+    const broken = {
+      ...clean,
+      [SELECTED[1]]: mapApiPolicies(clean[SELECTED[1]], (doc) => ({ ...doc, Statement: doc.Statement.filter((s) => s.Sid !== "DenyOutsideEnvironmentEndpoint") })),
+    };
+    const options = { stacks: SELECTED, crossCheckEvery: 0 };
+    const [serial, parallel] = [await verifyIsolation(example.fleet, broken, options), await verifyIsolationParallel(example.fleet, broken, { ...options, workers: 2 })];
+    expect(serial.mismatches).toBeGreaterThan(0);
+    expect(summary(parallel)).toEqual(summary(serial));
+  }, 120_000);
+});

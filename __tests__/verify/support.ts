@@ -1,0 +1,46 @@
+/** Shared helpers of the isolation-proof tests (split in three files so Jest's two workers share them). */
+import { API_GATEWAY_METHODS, type IsolationReport, type Mismatch, type TerraformJson } from "../../verify";
+import type { Synthesized } from "../support/synth";
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const STACK = "afterpay-staging-ingress";
+export const CHECKOUT = "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify";
+export const PROXY_ADMIN = "arn:aws:sts::900000000001:assumed-role/farcar-verify-proxy-admin/farcar-verify";
+
+export function stacksOf(s: Synthesized): Record<string, TerraformJson> {
+  return Object.fromEntries(s.stackNames.map((n) => [n, s.json(n)]));
+}
+
+/** Distinct (principal, identity, path, endpoint kind) of the mismatches, sorted, with the methods each covers. */
+export function holes(mismatches: readonly Mismatch[]): string[] {
+  const byKey = new Map<string, Set<string>>();
+  for (const m of mismatches) {
+    const key = `${m.principal} ${m.identity} ${m.path} ${m.endpoint.kind} expected ${m.expected} got ${m.got}`;
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(m.method));
+  }
+  for (const [key, methods] of byKey) expect({ key, methods: [...methods].sort() }).toEqual({ key, methods: [...API_GATEWAY_METHODS].sort() });
+  return [...byKey.keys()].sort();
+}
+
+export function stackReport(report: IsolationReport, stack = STACK) {
+  const s = report.stacks.find((r) => r.stack === stack);
+  expect(s).toBeDefined();
+  return s!;
+}
+
+/** Replace one statement's Resource list (policy JSON still holds Terraform references). */
+export function withResources(sid: string, f: (resources: string[]) => string[]) {
+  return (doc: { Statement: Json[] }) => ({
+    ...doc,
+    Statement: doc.Statement.map((s) => (s.Sid === sid ? { ...s, Resource: f([s.Resource].flat()) } : s)),
+  });
+}
+
+export function withoutStatement(sid: string) {
+  return (doc: { Statement: Json[] }) => {
+    expect(doc.Statement.some((s) => s.Sid === sid)).toBe(true);
+    return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
+  };
+}
+

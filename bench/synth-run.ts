@@ -1,0 +1,56 @@
+/**
+ * One synthesis in a fresh process, for bench/synth.ts: prints one JSON line with the in-process
+ * synth time, the process's peak RSS and the resource count.
+ *
+ * Run from the repository root.
+ *
+ *   tsx bench/synth-run.ts floor                 # one stack, one provider, one resource: the cdktf floor
+ *   tsx bench/synth-run.ts example               # examples/fleet.yaml
+ *   tsx bench/synth-run.ts generated A E S       # A acquisitions × E environments × S services
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { App, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { loadFleet, parseFleet } from "../config/load";
+import { buildFleet } from "../stacks/fleet-app";
+import { disableTokenStackTraces } from "../stacks/stack-traces";
+import { generatedFleet } from "./fleets";
+
+const ROOT = process.cwd(); // the repository root (bench/synth.ts runs this compiled, from dist/bench/)
+const [scenario, ...rest] = process.argv.slice(2);
+const outdir = mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
+const started = performance.now();
+const cpu0 = process.cpuUsage();
+
+if (scenario === "floor") {
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, "floor");
+  new AwsProvider(stack, "aws", { region: "us-east-1" });
+  new SnsTopic(stack, "topic", { name: "floor" });
+  app.synth();
+} else {
+  disableTokenStackTraces(); // as main.ts does
+  const fleet =
+    scenario === "example"
+      ? loadFleet(path.join(ROOT, "examples/fleet.yaml"))
+      : parseFleet(generatedFleet(Number(rest[0]), Number(rest[1]), Number(rest[2])), path.join(ROOT, "examples/generated.yaml"), "generated.yaml");
+  const app = new App({ outdir });
+  buildFleet(app, fleet);
+  app.synth();
+}
+const synthMs = performance.now() - started;
+const cpu = process.cpuUsage(cpu0);
+const synthCpuMs = (cpu.user + cpu.system) / 1000;
+
+let resources = 0;
+const stacksDir = path.join(outdir, "stacks");
+const stacks = readdirSync(stacksDir);
+for (const s of stacks) {
+  const tf = JSON.parse(readFileSync(path.join(stacksDir, s, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
+  for (const byId of Object.values(tf.resource ?? {})) resources += Object.keys(byId).length;
+}
+rmSync(outdir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ synthMs, synthCpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources, stacks: stacks.length })}\n`);

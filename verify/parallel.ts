@@ -1,0 +1,93 @@
+/**
+ * The isolation proof on several cores: each API (stack) is simulated independently, so the
+ * selected APIs are shared out between worker threads (largest first, each to the least-loaded
+ * worker) and the reports merged. The result is the report `verifyIsolation` would give, except
+ * that the cross-check sample (every Nth case) is counted per worker and `ms` is wall time.
+ */
+import { availableParallelism } from "node:os";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { Fleet } from "../config/fleet";
+import { verifyIsolation, type IsolationReport, type VerifyOptions } from "./isolation";
+import type { TerraformJson } from "./terraform-refs";
+
+export interface ParallelOptions extends VerifyOptions {
+  /** Worker threads (default: available cores, at most 4); 1 runs in this thread. */
+  readonly workers?: number;
+}
+
+/** Rough cost of simulating a stack's API: its cases grow with the resource policy (services × targets). */
+function weight(tf: TerraformJson): number {
+  const policies = Object.values((tf.resource?.aws_api_gateway_rest_api_policy ?? {}) as Record<string, TerraformJson>);
+  return policies.reduce((n, p) => n + String(p.policy ?? "").length, 0);
+}
+
+/** Stacks with an API resource policy, largest first, dealt out to `n` shares of similar weight. */
+export function shareOut(synthesized: Readonly<Record<string, TerraformJson>>, n: number, only?: readonly string[]): string[][] {
+  const stacks = Object.keys(synthesized)
+    .filter((s) => weight(synthesized[s]) > 0 && (!only || only.includes(s)))
+    .sort((a, b) => weight(synthesized[b]) - weight(synthesized[a]) || a.localeCompare(b));
+  const shares = Array.from({ length: Math.max(1, Math.min(n, stacks.length)) }, () => ({ stacks: [] as string[], load: 0 }));
+  for (const s of stacks) {
+    const least = shares.reduce((a, b) => (b.load < a.load ? b : a));
+    least.stacks.push(s);
+    least.load += weight(synthesized[s]);
+  }
+  return shares.map((x) => x.stacks);
+}
+
+/** Merges per-worker reports of the same fleet and selection into one. */
+export function mergeReports(parts: readonly IsolationReport[], ms: number): IsolationReport {
+  const unique = (xs: string[]) => [...new Set(xs)];
+  const stacks = parts.flatMap((p) => p.stacks).sort((a, b) => a.stack.localeCompare(b.stack));
+  const problems = unique(parts.flatMap((p) => p.problems));
+  const disagreements = parts.flatMap((p) => p.engine.disagreements);
+  const mismatches = stacks.reduce((n, s) => n + s.mismatches.length, 0);
+  return {
+    stacks,
+    notes: unique(parts.flatMap((p) => p.notes)),
+    problems,
+    engine: { ...parts[0].engine, crossChecked: parts.reduce((n, p) => n + p.engine.crossChecked, 0), disagreements },
+    cases: stacks.reduce((n, s) => n + s.cases, 0),
+    mismatches,
+    ok: mismatches === 0 && problems.length === 0 && disagreements.length === 0 && stacks.length > 0,
+    ms,
+  };
+}
+
+/** `verifyIsolation` with the APIs shared out between worker threads. */
+export async function verifyIsolationParallel(
+  fleet: Fleet,
+  synthesized: Readonly<Record<string, TerraformJson>>,
+  options: ParallelOptions = {},
+): Promise<IsolationReport> {
+  const { workers = Math.min(4, availableParallelism()), ...verifyOptions } = options;
+  const shares = shareOut(synthesized, workers, verifyOptions.stacks);
+  if (shares.length <= 1) return verifyIsolation(fleet, synthesized, verifyOptions);
+  const started = performance.now();
+  const parts = await Promise.all(shares.map((simulateOnly) => inWorker(fleet, synthesized, { ...verifyOptions, simulateOnly })));
+  return mergeReports(parts, performance.now() - started);
+}
+
+/** The worker runs this same module's compiled or TypeScript source; under tsx it registers tsx first. */
+function inWorker(fleet: Fleet, synthesized: Readonly<Record<string, TerraformJson>>, options: VerifyOptions): Promise<IsolationReport> {
+  const self = __filename;
+  const loader = self.endsWith(".ts") ? `require(${JSON.stringify(require.resolve("tsx/cjs/api"))}).register();` : "";
+  const source = `${loader}
+const { parentPort, workerData } = require("node:worker_threads");
+require(${JSON.stringify(path.join(path.dirname(self), `isolation${path.extname(self)}`))})
+  .verifyIsolation(workerData.fleet, workerData.synthesized, workerData.options)
+  .then((report) => parentPort.postMessage({ report }), (err) => parentPort.postMessage({ error: String(err && err.stack || err) }));`;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData: { fleet, synthesized, options } });
+    worker.once("message", (m: { report?: IsolationReport; error?: string }) => {
+      void worker.terminate();
+      if (m.report) resolve(m.report);
+      else reject(new Error(`verify worker: ${m.error}`));
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`verify worker exited with code ${code}`));
+    });
+  });
+}
