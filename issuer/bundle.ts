@@ -11,6 +11,19 @@ import * as path from "node:path";
 
 let built: string | undefined;
 
+/**
+ * issuer/handler.ts, found from this module's directory upwards: this file runs from issuer/ (tsx,
+ * jest) or compiled into dist/app/main.js (scripts/app.cjs, what `cdktf synth` runs).
+ */
+function handlerSource(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    for (const candidate of [path.join(dir, "handler.ts"), path.join(dir, "issuer", "handler.ts")]) {
+      if (existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`issuer/handler.ts not found above ${__dirname}`);
+  }
+}
+
 /** Directory holding `index.js` (handler `index.handler`). */
 export function issuerBundleDir(): string {
   if (built && existsSync(path.join(built, "index.js"))) return built;
@@ -18,7 +31,7 @@ export function issuerBundleDir(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const result = esbuild.buildSync({
-    entryPoints: [path.join(__dirname, "handler.ts")],
+    entryPoints: [handlerSource()],
     bundle: true,
     platform: "node",
     target: "node22", // the issuer's Lambda runtime, nodejs22.x (modules/identity/issuer.ts)
