@@ -9,7 +9,7 @@ import { FleetError } from "../../config/errors";
 import { costReport } from "../../scripts/cost";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { checkStack, describeFailure, terraform } from "../support/terraform";
+import { checkStack, describeFailure, plannedResources, terraform } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.resolve(__dirname, "../..");
@@ -58,7 +58,10 @@ describe("farcar.cpuArchitecture", () => {
       const s = synthFleet(fleetFromYaml(ARM));
       const check = await checkStack(s.dir("afterpay-staging-ingress"), work);
       if (!check.plan?.ok) throw new Error(describeFailure(check));
-      expect(check.plan.stdout).toContain('cpu_architecture        = "ARM64"');
+      const planned = await plannedResources(path.join(work, "afterpay-staging-ingress"));
+      const tasks = [...planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const [, t] of tasks) expect(t.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
       const bad = await terraform(path.join(work, "afterpay-staging-ingress"), ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", "-var", "cpu_architecture=arm64"]);
       expect(bad.ok).toBe(false);
       expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");

@@ -11,7 +11,7 @@ import { costReport } from "../../scripts/cost";
 import { readSynthesized, verifyIsolation } from "../../verify";
 import { fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { checkStack, describeFailure } from "../support/terraform";
+import { checkStack, describeFailure, plannedResources } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -75,7 +75,10 @@ describe("an environment with its own region", () => {
       const check = await checkStack(s.dir("afterpay-staging-ingress"), work);
       if (!check.plan?.ok) throw new Error(describeFailure(check));
       expect(check.plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
-      expect(check.plan.stdout).toContain('"com.amazonaws.ap-southeast-2.execute-api"');
+      const planned = await plannedResources(path.join(work, "afterpay-staging-ingress"));
+      const services = [...planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.service_name);
+      expect(services).toContain("com.amazonaws.ap-southeast-2.execute-api");
+      for (const name of services) expect(name).toMatch(/^com\.amazonaws\.ap-southeast-2\./);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

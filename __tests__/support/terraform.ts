@@ -424,3 +424,21 @@ export function describeStackPlan(p: StackPlan): string {
   lines.push(...p.errors.map(formatDiagnostic), ...p.warnings.map(formatDiagnostic));
   return lines.join("\n");
 }
+
+/**
+ * The planned values of an already initialised stack copy (`checkStack`'s work directory): `plan
+ * -out` then `show -json` (the human plan text does not carry attribute values once plans run with
+ * -json). Returns every planned resource of the root module by address.
+ * https://developer.hashicorp.com/terraform/internals/json-format#plan-representation
+ */
+export async function plannedResources(dir: string, extraArgs: readonly string[] = []): Promise<Map<string, Json>> {
+  const planFile = "farcar-test.tfplan";
+  const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", `-out=${planFile}`, ...extraArgs]);
+  if (!plan.ok) throw new Error(`terraform plan in ${dir} failed:\n${plan.stderr}\n${plan.stdout.slice(-4000)}`);
+  const show = await terraform(dir, ["show", "-json", "-no-color", planFile]);
+  if (!show.ok) throw new Error(`terraform show in ${dir} failed:\n${show.stderr}`);
+  const json: Json = JSON.parse(show.stdout);
+  const out = new Map<string, Json>();
+  for (const r of json.planned_values?.root_module?.resources ?? []) out.set(r.address, r.values);
+  return out;
+}
