@@ -2,19 +2,10 @@
  * Bad fleet files: every problem names file:line:col, the YAML path, the fix and the value
  * received — all problems at once, nothing synthesized.
  */
-import { FleetError, formatProblem } from "../../config/errors";
-import { fleetFromYaml } from "../support/synth";
+import { fleetFromYaml, fleetProblems } from "../support/synth";
 import { BASE_FLEET, fleetWith } from "./fleet-fixture";
 
-function problemsOf(text: string): string[] {
-  try {
-    fleetFromYaml(text);
-  } catch (err) {
-    if (err instanceof FleetError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected the fleet to be rejected");
-}
+const problemsOf = fleetProblems;
 
 const ENV = "acquisitions.afterpay.environments.staging";
 

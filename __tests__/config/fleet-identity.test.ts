@@ -3,20 +3,11 @@
  * whole fleet, no roles of proxy or management accounts, SPIFFE IDs neither equal nor prefixes of
  * one another and inside the mesh trust domain — each refused with a located message.
  */
-import { FleetError, formatProblem } from "../../config/errors";
 import { parseRoleArn } from "../../config/checks";
-import { fleetFromYaml } from "../support/synth";
+import { fleetFromYaml, fleetProblems } from "../support/synth";
 import { BASE_FLEET, fleetWith } from "./fleet-fixture";
 
-function problemsOf(text: string): string[] {
-  try {
-    fleetFromYaml(text);
-  } catch (err) {
-    if (err instanceof FleetError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected the fleet to be rejected");
-}
+const problemsOf = fleetProblems;
 
 const ENV = "acquisitions.afterpay.environments.staging";
 const PROD = "acquisitions.afterpay.environments.production";

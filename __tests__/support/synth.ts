@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
+import { FleetError, formatProblem } from "../../config/errors";
 import { loadFleet, parseFleet } from "../../config/load";
 import type { Fleet } from "../../config/fleet";
 import { buildFleet, type FleetStacks } from "../../stacks/fleet-app";
@@ -47,4 +48,15 @@ export function synthFleetFile(file = EXAMPLE_FLEET): Synthesized {
 /** A fleet from YAML text, resolved as if the file were in examples/ (so relative PEM paths work). */
 export function fleetFromYaml(text: string): Fleet {
   return parseFleet(text, path.resolve(__dirname, "../../examples/inline.yaml"), "inline.yaml");
+}
+
+/** The problems a fleet text is refused with, formatted as the user sees them (file:line:col: path: message); fails the test if the fleet loads. */
+export function fleetProblems(text: string): string[] {
+  try {
+    fleetFromYaml(text);
+  } catch (err) {
+    if (err instanceof FleetError) return err.problems.map(formatProblem);
+    throw err;
+  }
+  throw new Error("expected the fleet to be rejected");
 }
