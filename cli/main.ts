@@ -15,6 +15,7 @@ import { loadFleet } from "../config/load";
 import { ModuleExportError } from "../scripts/module-export";
 import { synthesizeFleet } from "../verify";
 import { main as modulesMain } from "../scripts/modules";
+import { CostError, costReport, loadPrices, quotaTable } from "../scripts/cost";
 import { main as verifyMain } from "../scripts/verify";
 import { environmentDot, renderSvg } from "./diagram";
 import { defaultClients, doctorPlan, formatFindings, runDoctor } from "./doctor";
@@ -27,7 +28,7 @@ const VERSION = (require("../package.json") as { version: string }).version;
 
 /** A failure already explained to the user: print the message, no stack trace. */
 function isUserError(err: unknown): err is Error {
-  return err instanceof FleetError || err instanceof SynthError || err instanceof ModuleExportError;
+  return err instanceof FleetError || err instanceof SynthError || err instanceof ModuleExportError || err instanceof CostError;
 }
 
 function fleetFileFor(arg: string | undefined): string {
@@ -157,6 +158,24 @@ export function program(): Command {
       if (opts.namespace) argv.push("--namespace", opts.namespace);
       if (opts.moduleVersion) argv.push("--version", opts.moduleVersion);
       process.exitCode = await modulesMain(argv);
+    });
+
+  cli
+    .command("cost")
+    .description(
+      "The fixed monthly cost of every stack of the fleet and per service, from the price table in config/prices.json (on-demand list prices with their sources), " +
+        "next to the article's layout (own NLB, 2 tasks and own CA per service) and the shared-NLB layout (help/scaling.md). Reads no AWS account; same as `npm run cost`.",
+    )
+    .argument("[fleet]", FLEET_ARG)
+    .option("--prices <file>", "price table (default: config/prices.json)")
+    .option("--json", "print the report as JSON instead of the table")
+    .option("--quotas", "also print every AWS quota with the figure the fleet measures")
+    .action((fleetArg: string | undefined, opts: { prices?: string; json?: boolean; quotas?: boolean }) => {
+      const { file, fleet } = load(fleetArg);
+      const report = costReport(fleet, opts.prices ? loadPrices(opts.prices) : loadPrices());
+      if (opts.json) process.stdout.write(`${JSON.stringify({ stacks: report.stacks, total: report.total }, null, 2)}\n`);
+      else process.stdout.write(`farcar cost — ${file}\n\n${report.table}\n`);
+      if (opts.quotas) process.stdout.write(`\nAWS quotas, measured (help/scaling.md):\n${quotaTable(fleet)}\n`);
     });
 
   cli

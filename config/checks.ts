@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto";
 import type { FleetProblem } from "./errors";
 import { FARCAR_DEFAULTS } from "./fleet";
 import type { SourceMap } from "./load";
-import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId, partitionOf } from "./names";
+import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId, ISSUER_ROLE_PREFIX, partitionOf, RESERVED_ACQUISITION_NAMES, stackName } from "./names";
 import { DNS_LABEL, REGION } from "./schema";
 
 /** AWS: ≤ 20 VPC links per account and region; one VPC link per Farcar NLB. */
@@ -165,12 +165,36 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
   const emails = new Map<string, string>();
   const proxyVpcs: Cidr[] = [];
 
+  /** `<acquisition>-<environment>` → the environment that first took it (stack names, resource prefixes). */
+  const joinedNames = new Map<string, { where: string; at: (string | number)[] }>();
+
   for (const [acqName, acq] of entries(raw.acquisitions)) {
+    if (RESERVED_ACQUISITION_NAMES.includes(acqName)) {
+      addAtKey(
+        ["acquisitions", acqName],
+        `is reserved: every Farcar role is named farcar-<acquisition>-…, and only the SVID issuers' roles (${ISSUER_ROLE_PREFIX}-*) may issue certificates (the guardrail SCP); rename the acquisition`,
+        acqName,
+      );
+    }
     if (!isObj(acq)) continue;
     for (const [envName, env] of entries(acq.environments)) {
       if (!isObj(env)) continue;
       const at = (...rest: (string | number)[]) => ["acquisitions", acqName, "environments", envName, ...rest];
       const where = `${acqName}/${envName}`;
+
+      // Stack names and resource prefixes join acquisition and environment with '-': a-b/c and
+      // a/b-c would both be a-b-c-ingress, and one would overwrite the other's stack and names.
+      const joined = `${acqName}-${envName}`;
+      const first = joinedNames.get(joined);
+      if (first) {
+        const pos = source.locate(first.at, true);
+        addAtKey(
+          at(),
+          `gives the same stack names (${stackName(acqName, envName, "ingress")}, …) and resource names (farcar-${joined}-…) as ${first.where} ` +
+            `(${source.file}:${pos.line}:${pos.column}); rename one acquisition or environment so that "<acquisition>-<environment>" differs`,
+          where,
+        );
+      } else joinedNames.set(joined, { where, at: at() });
 
       // Proxy account: exactly one of id / email, unique across the fleet.
       const account = isObj(env.proxyAccount) ? env.proxyAccount : undefined;

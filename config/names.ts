@@ -55,6 +55,23 @@ export function farcarName(kind: StackKind, acquisition: string, environment: st
   return limitedName(["farcar", acquisition, environment, kind === "ingress" ? "in" : "out", service], 48);
 }
 
+/**
+ * Prefix of the SVID issuer's role, `farcar-issuer-<acquisition>-<environment>`: the guardrail SCP
+ * lets only roles named `farcar-issuer-*` (and the exempt roles) call acm-pca:IssueCertificate.
+ * Every other role Farcar creates starts `farcar-<acquisition>-` (farcarName, resourcePrefix), so
+ * it cannot start `farcar-issuer-` unless an acquisition is named `issuer`: config/checks.ts
+ * refuses that name (RESERVED_ACQUISITION_NAMES).
+ */
+export const ISSUER_ROLE_PREFIX = "farcar-issuer";
+
+/** Acquisition names that would make other Farcar roles look like the issuer's role. */
+export const RESERVED_ACQUISITION_NAMES: readonly string[] = ["issuer"];
+
+/** Role of the environment's SVID issuer (≤ 64 characters, IAM's role name limit). */
+export function issuerRoleName(acquisition: string, environment: string): string {
+  return limitedName([ISSUER_ROLE_PREFIX, acquisition, environment], 64);
+}
+
 /** Name prefix for resources without a tight length limit (roles ≤ 64, log groups, …). */
 export function resourcePrefix(kind: StackKind, acquisition: string, environment: string): string {
   return `farcar-${acquisition}-${environment}-${kind}`;

@@ -2,7 +2,9 @@
  * `npm run cost [-- --fleet FILE] [--prices FILE] [--json] [--quotas]`: the fixed monthly cost of every
  * environment of a fleet, per stack and per service, from the price table in config/prices.json
  * (per region, with its sources and the date they were read), next to the article's layout
- * (own NLB + 2 tasks + own CA per service). help/scaling.md explains the figures.
+ * (own NLB + 2 tasks + own CA per service). Farcar's identity layer is ONE short-lived CA per
+ * environment, whatever the number of services (help/identity.md, "Cost per environment"); an
+ * adopted CA is billed to its owner. help/scaling.md explains the figures.
  *
  * "Fixed" = billed while no request flows (NLB hours, Fargate tasks, interface endpoints, CAs)
  * plus the small traffic baseline stated in the price table's `assumptions` (NLCU, log ingestion).
@@ -42,7 +44,16 @@ export interface PriceTable {
 }
 
 export function loadPrices(file = DEFAULT_PRICES_FILE): PriceTable {
-  return JSON.parse(readFileSync(file, "utf8")) as PriceTable;
+  let table: PriceTable;
+  try {
+    table = JSON.parse(readFileSync(file, "utf8")) as PriceTable;
+  } catch (err) {
+    throw new CostError(`${file}: cannot read the price table (${(err as Error).message}); fix: name a JSON file shaped like config/prices.json`);
+  }
+  if (typeof table !== "object" || table === null || typeof table.regions !== "object" || typeof table.hoursPerMonth !== "number") {
+    throw new CostError(`${file}: not a price table (needs hoursPerMonth, assumptions and regions); fix: start from config/prices.json`);
+  }
+  return table;
 }
 
 /** Monthly USD of one stack, by line. */
@@ -119,20 +130,23 @@ export function costReport(fleet: Fleet, prices: PriceTable = loadPrices()): Cos
       const f = p.fargate[architecture];
       const taskMonth = ((env.farcar.cpu / 1024) * f.vcpuHour + (env.farcar.memoryMiB / 1024) * f.gbHour) * h;
       const endpoints = (PROXY_INTERFACE_ENDPOINTS.length + 1) * d.azs * p.interfaceEndpointAzHour * h;
-      const lines = (counts: LayoutCounts, tasksPerService: number, caPerService: boolean): CostLines => {
+      const lines = (counts: LayoutCounts, tasksPerService: number, cas: number): CostLines => {
         const nlbs = counts.nlbs * p.nlbHour * h + counts.services * prices.assumptions.nlcuPerServiceHour * p.nlcuHour * h;
         const tasks = counts.services * tasksPerService * taskMonth;
-        const cas =
-          (d.ownCa ? p.privateCaMonth.GENERAL_PURPOSE : 0) + (caPerService ? counts.services * p.privateCaMonth.SHORT_LIVED_CERTIFICATE : 0);
         const logs = counts.services * tasksPerService * prices.assumptions.logGbPerTaskMonth * p.logsIngestGb;
         return { endpoints, nlbs, tasks, cas, logs, total: endpoints + nlbs + tasks + cas + logs };
       };
       const layout = layoutCounts(d.services);
-      const farcar = lines(layout, env.farcar.desiredCount, d.cas === "privateCa");
-      // The article: its own NLB, two tasks and its own CA per service (ingress), same task size.
-      const article = lines(articleLayoutCounts(d.services), 2, d.kind === "ingress");
+      // Farcar: the environment CA (short-lived mode, modules/identity/certificate-authorities.ts)
+      // when this stack creates it; none when adopted (its owner pays) or with secretsManager.
+      const environmentCa = d.ownCa ? p.privateCaMonth.SHORT_LIVED_CERTIFICATE : 0;
+      const farcar = lines(layout, env.farcar.desiredCount, environmentCa);
+      // The article: its own NLB, two tasks and its own short-lived CA per service (ingress) under
+      // a general-purpose acquisition CA, same task size.
+      const articleCas = d.kind === "ingress" ? (d.ownCa ? p.privateCaMonth.GENERAL_PURPOSE : 0) + d.services * p.privateCaMonth.SHORT_LIVED_CERTIFICATE : 0;
+      const article = lines(articleLayoutCounts(d.services), 2, articleCas);
       const sharedNlbs = Math.ceil(d.services / servicesPerNlb(env.farcar.desiredCount));
-      const sharedNlb = lines({ ...layout, nlbs: sharedNlbs, vpcLinks: sharedNlbs, apis: d.services }, env.farcar.desiredCount, d.cas === "privateCa");
+      const sharedNlb = lines({ ...layout, nlbs: sharedNlbs, vpcLinks: sharedNlbs, apis: d.services }, env.farcar.desiredCount, environmentCa);
       const per = (c: CostLines) => (d.services ? c.total / d.services : 0);
       stacks.push({
         stack: `${env.key}-${d.kind}`,
@@ -190,7 +204,8 @@ function formatTable(stacks: readonly StackCost[], total: CostReport["total"], p
     `Fixed monthly cost in USD (${prices.hoursPerMonth} hours), on-demand list prices from config/prices.json.`,
     `Assumed per service: ${a.nlcuPerServiceHour} NLCU on average; per task: ${a.logGbPerTaskMonth} GB of logs a month. ` +
       "Not included: API Gateway requests, endpoint data processing, data transfer, Container Insights, Secrets Manager.",
-    "article = the article's layout for the same services: own NLB, 2 tasks and own short-lived CA per ingress service.",
+    "CAs = Farcar's one short-lived CA per environment (none when adopted: its owner pays); the per-certificate fee is traffic-like and not included.",
+    "article = the article's layout for the same services: own NLB, 2 tasks and own short-lived CA per ingress service (under a general-purpose acquisition CA).",
     "shared-NLB = the layout for hundreds of services (help/scaling.md): NLBs shared by up to 50 services (one listener each), one private API per service.",
   );
   const unverified = [...new Set(stacks.filter((s) => s.unverifiedPrices).map((s) => s.region))];

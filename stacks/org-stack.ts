@@ -11,7 +11,7 @@ import { OrganizationsPolicy } from "@cdktf/provider-aws/lib/organizations-polic
 import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizations-policy-attachment";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { fleetRegions, type Fleet, type FleetEnvironment } from "../config/fleet";
-import { accountIdOutputName, ORG_STACK } from "../config/names";
+import { accountIdOutputName, ISSUER_ROLE_PREFIX, ORG_STACK } from "../config/names";
 import { SynthError } from "../config/errors";
 import { policyDocument, renderPolicy, type ConditionBlock, type PolicyDocument, type PolicyStatement } from "../modules/iam/policy-document";
 import { configureBackend } from "./backend";
@@ -54,6 +54,8 @@ export const SCP_MAX_PER_TARGET = 4;
 export const FARCAR_ROLE_PATTERN = "farcar-*";
 export const FARCAR_SECRET_PATTERN = "farcar*";
 export const FARCAR_ECS_PATTERN = "farcar-*";
+/** The environments' SVID issuer roles (config/names.ts issuerRoleName): the only Farcar roles that may issue. */
+export const FARCAR_ISSUER_ROLE_PATTERN = `${ISSUER_ROLE_PREFIX}-*`;
 /** ECS resource types whose ARN starts with the cluster name or the task-definition family. */
 const ECS_RESOURCE_TYPES = ["cluster", "service", "task", "task-set", "task-definition", "container-instance"];
 /** Tag every proxy-stack resource carries (provider default tags); marks Farcar security groups. */
@@ -133,12 +135,13 @@ export function proxyGuardrailPolicy(regions: readonly string[], platformExempt:
  * else (an SSO administrator, a compromised task, …) is denied:
  *   - the private API, its policy, integrations, deployments, stages, and VPC links (a new API or
  *     integration through X's VPC link reaches Farcar X without X's role);
- *   - certificate issuance (except Farcar roles themselves) and every CA change;
+ *   - certificate issuance (except the environments' SVID issuers) and every CA change;
  *   - passing a Farcar role (a task definition, service or run-task with X's role is X);
  *     running, exec-ing into or changing Farcar ECS clusters, services, tasks, task definitions;
  *   - creating or changing Farcar roles and the exempt roles themselves (else anyone could create
  *     `stacksets-exec-me` or edit the access role's trust policy and become exempt);
- *   - Farcar secrets' values and policies, Farcar functions (an issuer);
+ *   - Farcar secrets' values and policies, Farcar functions (the issuer: its code, configuration,
+ *     aliases, versions and resource policy);
  *   - any EC2 action on a security group tagged `farcar:stack` (rules, attaching it to another
  *     network interface or instance, removing the tag).
  */
@@ -162,13 +165,14 @@ export function proxyIdentityGuardrailPolicy(exempt: readonly string[]): PolicyD
       Resource: "*",
     }),
     {
-      // Farcar roles issue their own certificates (which SAN a role may obtain is the identity
-      // layer's policy, help/identity.md); nobody else in the account may issue at all.
+      // Only the environment's SVID issuer issues (it writes the SAN from the caller's alias,
+      // help/identity.md): a Farcar task role with an allow-all policy still cannot issue, so a
+      // policy mistake in the proxy account cannot hand out any SPIFFE ID.
       Sid: "DenyCertificateIssuance",
       Effect: "Deny",
       Action: "acm-pca:IssueCertificate",
       Resource: "*",
-      Condition: { ArnNotLike: { "aws:PrincipalArn": [...exempt, FARCAR_ROLE_PATTERN].map(roleArnPattern) } },
+      Condition: { ArnNotLike: { "aws:PrincipalArn": [...exempt, FARCAR_ISSUER_ROLE_PATTERN].map(roleArnPattern) } },
     },
     guarded({ Sid: "DenyPassingFarcarRoles", Action: "iam:PassRole", Resource: roleArnPattern(FARCAR_ROLE_PATTERN) }),
     guarded({
@@ -203,6 +207,9 @@ export function proxyIdentityGuardrailPolicy(exempt: readonly string[]): PolicyD
       Resource: `arn:*:secretsmanager:*:*:secret:${FARCAR_SECRET_PATTERN}`,
     }),
     guarded({
+      // Covers the issuer's UpdateFunctionCode/Configuration, Create/Update/DeleteAlias,
+      // PublishVersion, Add/RemovePermission (alias ARNs `function:farcar-…:alias` match too);
+      // npm run verify probes each (verify/guardrails.ts).
       Sid: "DenyFarcarFunctionChanges",
       Action: ["lambda:Create*", "lambda:Update*", "lambda:Put*", "lambda:Delete*", "lambda:AddPermission", "lambda:RemovePermission", "lambda:Publish*"],
       Resource: `arn:*:lambda:*:*:function:${FARCAR_ROLE_PATTERN}`,

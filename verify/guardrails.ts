@@ -8,8 +8,9 @@
  *
  * The expectation comes from the fleet file alone, never from the policies: **allowed exactly for
  * the deploy role (`organization.accountAccessRoleName`), the break-glass role and the platform
- * roles (`organization.guardrails`), and for Farcar roles issuing certificates; denied for
- * everyone else.** Every principal is given an allow-everything identity policy (an administrator
+ * roles (`organization.guardrails`), and for the environment's SVID issuer role
+ * (`issuerRoleName`, config/names.ts) issuing certificates; denied for everyone else, Farcar task
+ * roles included.** Every principal is given an allow-everything identity policy (an administrator
  * of the account can grant itself anything): the SCPs alone must hold. A difference is a HOLE
  * (someone else can do it) or a LOCKOUT (an exempt role cannot), named by principal and action.
  *
@@ -24,7 +25,8 @@
  */
 import { runSimulation, runUnsafeSimulation, type RequestAnalysis, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { Fleet, FleetEnvironment } from "../config/fleet";
-import { accountIdOutputName, partitionOf, shortHash, stackName } from "../config/names";
+import { accountIdOutputName, issuerRoleName, partitionOf, shortHash, stackName } from "../config/names";
+import { ISSUER_ENV } from "../issuer/identity";
 import { FARCAR_STACK_TAG } from "../stacks/org-stack";
 import { standInAccounts } from "./isolation";
 import { prepareIdentityPolicy, prepareServiceControlPolicy, type PreparedPolicy } from "./simulator";
@@ -37,13 +39,13 @@ export interface GuardrailProbe {
   readonly action: string;
   readonly resource: string;
   readonly context?: Readonly<Record<string, string | string[]>>;
-  /** Farcar roles may do this too (certificate issuance: which SAN is the identity layer's business). */
-  readonly farcarMay?: boolean;
+  /** The environment's SVID issuer role may do this too (certificate issuance: it writes the SAN itself). */
+  readonly issuerMay?: boolean;
   /** Nobody may do this, exempt roles included (test invoke: no SigV4 caller behind it). */
   readonly deniedToAll?: boolean;
 }
 
-export type PrincipalKind = "deploy" | "break-glass" | "platform" | "farcar" | "other";
+export type PrincipalKind = "deploy" | "break-glass" | "platform" | "issuer" | "farcar" | "other";
 
 export interface GuardrailPrincipal {
   readonly arn: string;
@@ -144,7 +146,14 @@ function readOrg(org: TerraformJson, problems: string[]): OrgPolicies {
 }
 
 /** Principals that can exist in `accountId`, with what the fleet file says about each. */
-export function guardrailPrincipals(fleet: Fleet, partition: string, accountId: string, farcarRoles: readonly string[]): GuardrailPrincipal[] {
+export function guardrailPrincipals(
+  fleet: Fleet,
+  partition: string,
+  accountId: string,
+  farcarRoles: readonly string[],
+  /** The environment's SVID issuer role, from the fleet file (issuerRoleName). */
+  issuerRole?: string,
+): GuardrailPrincipal[] {
   const role = (name: string) => `arn:${partition}:iam::${accountId}:role/${name}`;
   const g = fleet.organization.guardrails;
   const deploy = fleet.organization.accountAccessRoleName;
@@ -161,7 +170,11 @@ export function guardrailPrincipals(fleet: Fleet, partition: string, accountId: 
       kind: "other",
     },
     { arn: role(`${deploy}-copy`), label: "a role named like the deploy role plus a suffix", kind: "other" },
-    ...farcarRoles.map((name) => ({ arn: role(name), label: "a Farcar role (code running in its task)", kind: "farcar" as const })),
+    ...farcarRoles.map((name) =>
+      name === issuerRole
+        ? { arn: role(name), label: "the environment's SVID issuer role", kind: "issuer" as const }
+        : { arn: role(name), label: "a Farcar role (code running in its task)", kind: "farcar" as const },
+    ),
   ];
 }
 
@@ -216,7 +229,7 @@ export function guardrailProbes(fleet: Fleet, env: FleetEnvironment, stack: stri
   cas.push({ label: "any other CA in the account", arn: arn("acm-pca", `certificate-authority/${uuidFrom(`${stack}:other`)}`) });
   for (const ca of cas) {
     probes.push(
-      { what: `issue a certificate from ${ca.label}`, action: "acm-pca:IssueCertificate", resource: ca.arn, farcarMay: true },
+      { what: `issue a certificate from ${ca.label}`, action: "acm-pca:IssueCertificate", resource: ca.arn, issuerMay: true },
       { what: `install another certificate in ${ca.label}`, action: "acm-pca:ImportCertificateAuthorityCertificate", resource: ca.arn },
       { what: `change the resource policy of ${ca.label}`, action: "acm-pca:PutPolicy", resource: ca.arn },
       { what: `let a service issue from ${ca.label}`, action: "acm-pca:CreatePermission", resource: ca.arn },
@@ -265,8 +278,22 @@ export function guardrailProbes(fleet: Fleet, env: FleetEnvironment, stack: stri
       { what: `change the resource policy of secret ${name}`, action: "secretsmanager:PutResourcePolicy", resource: secret },
     );
   }
+  // Functions (the SVID issuer): whoever may change its code, configuration, aliases, versions or
+  // resource policy obtains every SPIFFE ID. Alias actions are authorized on the function and on
+  // the alias ARN (Lambda "Resources and conditions for Lambda actions"): probe both.
   for (const [, name] of named("aws_lambda_function", "function_name")) {
-    probes.push({ what: `replace the code of function ${name}`, action: "lambda:UpdateFunctionCode", resource: arn("lambda", `function:${name}`) });
+    const fn = arn("lambda", `function:${name}`);
+    const alias = `${fn}:farcar-checkout`;
+    probes.push(
+      { what: `replace the code of function ${name}`, action: "lambda:UpdateFunctionCode", resource: fn },
+      { what: `change the configuration (role, environment) of function ${name}`, action: "lambda:UpdateFunctionConfiguration", resource: fn },
+      { what: `publish a version of function ${name}`, action: "lambda:PublishVersion", resource: fn },
+      { what: `add an alias to function ${name}`, action: "lambda:CreateAlias", resource: fn },
+      { what: `re-point an alias of function ${name}`, action: "lambda:UpdateAlias", resource: alias },
+      { what: `delete an alias of function ${name}`, action: "lambda:DeleteAlias", resource: alias },
+      { what: `let another principal invoke function ${name}`, action: "lambda:AddPermission", resource: fn },
+      { what: `remove an invoke permission of function ${name}`, action: "lambda:RemovePermission", resource: alias },
+    );
   }
 
   // Security groups: the provider's default tags must carry farcar:stack (the guardrail keys on it).
@@ -294,7 +321,7 @@ function uuidFrom(seed: string): string {
 function expected(principal: GuardrailPrincipal, probe: GuardrailProbe): "Allowed" | "Denied" {
   if (probe.deniedToAll) return "Denied";
   if (principal.kind === "deploy" || principal.kind === "break-glass" || principal.kind === "platform") return "Allowed";
-  return principal.kind === "farcar" && probe.farcarMay ? "Allowed" : "Denied";
+  return principal.kind === "issuer" && probe.issuerMay ? "Allowed" : "Denied";
 }
 
 function scpDenials(analysis: RequestAnalysis | undefined): string[] {
@@ -363,7 +390,17 @@ export async function verifyGuardrails(fleet: Fleet, synthesized: Record<string,
     }
 
     const farcarRoles = resources(tf, "aws_iam_role").flatMap(([, r]) => (literal(r.name) ? [literal(r.name)!] : []));
-    const principals = guardrailPrincipals(fleet, partition, accountId, farcarRoles);
+    const issuerRole = issuerRoleName(env.acquisition, env.environment);
+    // The SVID issuer must run as the role the fleet names for it: the SCP lets no other Farcar role issue.
+    for (const [id, f] of resources(tf, "aws_lambda_function")) {
+      if (f.environment?.variables?.[ISSUER_ENV.spiffeIdTemplate] === undefined) continue;
+      const m = /^\$\{aws_iam_role\.([^.]+)\.arn\}$/.exec(String(f.role));
+      const name = m ? literal(resources(tf, "aws_iam_role").find(([rid]) => rid === m[1])?.[1].name) : undefined;
+      if (name !== issuerRole) {
+        problems.push(`${stack}: aws_lambda_function.${id} (the SVID issuer) runs as role ${name ?? String(f.role)}, not ${issuerRole}: the guardrail SCP lets only roles named farcar-issuer-* issue, so it could not`);
+      }
+    }
+    const principals = guardrailPrincipals(fleet, partition, accountId, farcarRoles, issuerRole);
     const probes = guardrailProbes(fleet, env, stack, tf, accountId, problems);
     const findings: GuardrailFinding[] = [];
     let cases = 0;

@@ -297,4 +297,15 @@ describe("help/first-deployment.md", () => {
     expect(fields).toEqual(expect.arrayContaining(["identity.acquisitionCaCertificate", "proxyAccount.email"]));
     for (const f of fields) expect({ field: f, inSchema: anywhere(schema, f.split(".")) }).toEqual({ field: f, inSchema: true });
   });
+  test("the runbook names every output of the ingress and egress stacks a person acts on; the hand-off says what the network owners route", () => {
+    // rest_api_id and stage_name are read by tools (farcar doctor, the module's callers), not handed to anyone.
+    const forTools = new Set(["rest_api_id", "stage_name"]);
+    const handOff = text.slice(text.indexOf("## 6. Hand the outputs"), text.indexOf("\n## ", text.indexOf("## 6. Hand the outputs") + 1));
+    for (const stack of ["afterpay-staging-ingress", "afterpay-staging-egress"]) {
+      const outputs = Object.keys(stackJson(stack).output ?? {}).filter((o) => !forTools.has(o));
+      expect(outputs).toEqual(expect.arrayContaining(["caller_vpc_id", "caller_route_table_ids", "proxy_vpc_id", "proxy_route_table_ids"]));
+      for (const o of outputs) expect({ stack, output: o, named: new RegExp(`\\b${o}\\b`).test(text) }).toEqual({ stack, output: o, named: true });
+    }
+    for (const o of ["caller_vpc_id", "caller_route_table_ids", "proxy_vpc_id", "proxy_route_table_ids"]) expect(handOff).toMatch(new RegExp(`^\\| \`${o}\` \\| [^|]+ \\| .*route`, "m"));
+  });
 });

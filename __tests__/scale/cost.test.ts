@@ -13,7 +13,7 @@ const prices = loadPrices();
 
 describe("costReport", () => {
   test("every line of the base fleet's ingress stack follows from the price table", () => {
-    // GIVEN two inbound services, 2 tasks of 512 CPU / 1024 MiB each, a created acquisition CA, 2 AZs
+    // GIVEN two inbound services, 2 tasks of 512 CPU / 1024 MiB each, a created environment CA, 2 AZs
     const report = costReport(fleetFromYaml(BASE_FLEET), prices);
     const p = prices.regions["us-east-1"];
     const h = prices.hoursPerMonth;
@@ -23,7 +23,10 @@ describe("costReport", () => {
     expect(stack.services).toBe(2);
     expect(stack.farcar.endpoints).toBeCloseTo((PROXY_INTERFACE_ENDPOINTS.length + 1) * 2 * p.interfaceEndpointAzHour * h, 6);
     expect(stack.farcar.tasks).toBeCloseTo(2 * 2 * (0.5 * p.fargate.X86_64.vcpuHour + 1 * p.fargate.X86_64.gbHour) * h, 6);
-    expect(stack.farcar.cas).toBe(p.privateCaMonth.GENERAL_PURPOSE + 2 * p.privateCaMonth.SHORT_LIVED_CERTIFICATE);
+    // ONE short-lived CA for the environment, whatever the number of services; the article's layout keeps one per service
+    expect(stack.farcar.cas).toBe(p.privateCaMonth.SHORT_LIVED_CERTIFICATE);
+    expect(stack.sharedNlb.cas).toBe(p.privateCaMonth.SHORT_LIVED_CERTIFICATE);
+    expect(stack.article.cas).toBe(p.privateCaMonth.GENERAL_PURPOSE + 2 * p.privateCaMonth.SHORT_LIVED_CERTIFICATE);
     expect(stack.farcar.nlbs).toBeCloseTo(stack.layout.nlbs * p.nlbHour * h + 2 * prices.assumptions.nlcuPerServiceHour * p.nlcuHour * h, 6);
     expect(stack.farcar.total).toBeCloseTo(stack.farcar.endpoints + stack.farcar.nlbs + stack.farcar.tasks + stack.farcar.cas + stack.farcar.logs, 6);
     expect(stack.farcarPerService).toBeCloseTo(stack.farcar.total / 2, 6);
@@ -32,6 +35,15 @@ describe("costReport", () => {
     expect(stack.sharedNlb.total - stack.sharedNlb.nlbs).toBeCloseTo(stack.farcar.total - stack.farcar.nlbs, 6);
     expect(report.table).toContain("afterpay-staging-ingress");
     expect(report.table).toMatch(/total\s/);
+  });
+
+  test("the environment CA costs the same for 2 services as for one more", () => {
+    const more = costReport(
+      fleetFromYaml(fleetWith(["          disputes:", "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds-staging]\n            targets: [ledger]\n          disputes:"])),
+      prices,
+    );
+    expect(more.stacks[0].services).toBe(3);
+    expect(more.stacks[0].farcar.cas).toBe(prices.regions["us-east-1"].privateCaMonth.SHORT_LIVED_CERTIFICATE);
   });
 
   test("an adopted acquisition CA and secretsManager identities cost no CA in this stack", () => {
@@ -44,7 +56,7 @@ describe("costReport", () => {
       ),
       prices,
     );
-    expect(adopted.stacks[0].farcar.cas).toBe(2 * prices.regions["us-east-1"].privateCaMonth.SHORT_LIVED_CERTIFICATE);
+    expect(adopted.stacks[0].farcar.cas).toBe(0);
     const secrets = costReport(fleetFromYaml(fleetWith(["        network:", "        identity: { source: secretsManager }\n        network:"])), prices);
     expect(secrets.stacks[0].farcar.cas).toBe(0);
   });

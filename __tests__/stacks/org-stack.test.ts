@@ -80,7 +80,8 @@ describe("org stack", () => {
     ]);
     for (const [sid, st] of Object.entries(bySid)) {
       expect(st.Effect).toBe("Deny");
-      const except = sid === "DenyCertificateIssuance" ? [...exempt, "arn:*:iam::*:role/farcar-*"] : exempt;
+      // only the environments' SVID issuer roles issue, not every Farcar role
+      const except = sid === "DenyCertificateIssuance" ? [...exempt, "arn:*:iam::*:role/farcar-issuer-*"] : exempt;
       expect([sid, st.Condition.ArnNotLike]).toEqual([sid, { "aws:PrincipalArn": except }]);
     }
     expect(bySid.DenyApiChanges.Resource).toEqual(["arn:*:apigateway:*::/restapis*", "arn:*:apigateway:*::/vpclinks*"]);

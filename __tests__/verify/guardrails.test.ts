@@ -118,8 +118,55 @@ describe("guardrail proof", () => {
     expect(lines).toContain(
       `HOLE afterpay-staging (900000000001): ${ADMIN_STAGING} can pass checkout-task to a task, function or instance — iam:PassRole arn:aws:iam::900000000001:role/checkout-task: expected Denied, got Allowed`,
     );
-    // and the role itself may no longer issue its certificate
-    expect(lines.some((l) => l.startsWith("LOCKOUT afterpay-staging (900000000001): arn:aws:iam::900000000001:role/checkout-task (a Farcar role (code running in its task)) cannot issue a certificate"))).toBe(true);
+  });
+
+  test("GIVEN Farcar task roles with an allow-all policy THEN they cannot issue; the environment's issuer role can", async () => {
+    const tf = copy(clean["afterpay-staging-ingress"]);
+    const roles = Object.values(tf.resource.aws_iam_role as Json).map((r) => String(r.name));
+    expect(roles).toContain("farcar-issuer-afterpay-staging");
+    expect(roles.filter((n) => n.startsWith("farcar-issuer-"))).toEqual(["farcar-issuer-afterpay-staging"]);
+    // The clean run has no finding: every task role was expected Denied and was, the issuer role Allowed.
+    expect(report.accounts.every((a) => a.findings.length === 0)).toBe(true);
+    // An issuer running as a role outside farcar-issuer-* could not issue: a problem, not a pass.
+    const [id] = Object.entries(tf.resource.aws_iam_role as Json).find(([, r]) => r.name === "farcar-issuer-afterpay-staging")!;
+    tf.resource.aws_iam_role[id].name = "farcar-afterpay-staging-issuer-role";
+    const r = await verifyGuardrails(s.fleet, withStack("afterpay-staging-ingress", tf), { environments: ["afterpay-staging"] });
+    expect(r.ok).toBe(false);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatch(
+      /^afterpay-staging-ingress: aws_lambda_function\.svid-issuer_function_\w+ \(the SVID issuer\) runs as role farcar-afterpay-staging-issuer-role, not farcar-issuer-afterpay-staging: the guardrail SCP lets only roles named farcar-issuer-\* issue, so it could not$/,
+    );
+  });
+
+  test("names the hole when every farcar-* role may issue (the issuance exemption is not limited to the issuers)", async () => {
+    const org = editStatement("DenyCertificateIssuance", (st) => ({
+      ...st,
+      Condition: { ArnNotLike: { "aws:PrincipalArn": st.Condition.ArnNotLike["aws:PrincipalArn"].map((a: string) => a.replace("/farcar-issuer-*", "/farcar-*")) } },
+    }));
+    const lines = await findings(withStack("org", org), "afterpay-staging");
+    expect(lines).toContain(
+      "HOLE afterpay-staging (900000000001): arn:aws:iam::900000000001:role/farcar-afterpay-staging-in-checkout-task (a Farcar role (code running in its task)) can issue a certificate from CA acquisition-ca — " +
+        "acm-pca:IssueCertificate arn:aws:acm-pca:us-east-1:900000000001:certificate-authority/" +
+        lines.find((l) => l.includes("in-checkout-task") && l.includes("from CA acquisition-ca"))!.split("certificate-authority/")[1],
+    );
+    expect(lines.filter((l) => l.startsWith("HOLE") && l.includes("acm-pca:IssueCertificate")).every((l) => /role\/farcar-afterpay-staging-(in-\w+-(task|exec)|ingress-apigw-logs)/.test(l))).toBe(true);
+  });
+
+  test("names a hole per issuer change when DenyFarcarFunctionChanges misses the actions (code, configuration, aliases, versions, permissions)", async () => {
+    const org = editStatement("DenyFarcarFunctionChanges", (st) => ({ ...st, Action: ["lambda:Get*"] }));
+    const lines = await findings(withStack("org", org), "afterpay-staging");
+    for (const [action, what] of [
+      ["lambda:UpdateFunctionCode", "replace the code of function"],
+      ["lambda:UpdateFunctionConfiguration", "change the configuration (role, environment) of function"],
+      ["lambda:CreateAlias", "add an alias to function"],
+      ["lambda:UpdateAlias", "re-point an alias of function"],
+      ["lambda:DeleteAlias", "delete an alias of function"],
+      ["lambda:PublishVersion", "publish a version of function"],
+      ["lambda:AddPermission", "let another principal invoke function"],
+      ["lambda:RemovePermission", "remove an invoke permission of function"],
+    ]) {
+      expect([action, lines.some((l) => l.startsWith(`HOLE afterpay-staging (900000000001): ${ADMIN_STAGING} can ${what} farcar-afterpay-staging-issuer — ${action} `))]).toEqual([action, true]);
+    }
   });
 
   test("names the hole when security groups lose the farcar:stack tag the guardrail keys on", async () => {

@@ -15,7 +15,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { limitedName } from "../../config/names";
+import { issuerRoleName, limitedName } from "../../config/names";
 import { issuerBundleDir } from "../../issuer/bundle";
 import { issuerAliasName, ISSUER_ENV, SERVICE_PLACEHOLDER } from "../../issuer/identity";
 import { policyDocument, renderPolicy, type PolicyDocument } from "../iam/policy-document";
@@ -64,7 +64,8 @@ export class SvidIssuer extends Construct {
       retentionInDays: props.logRetentionDays,
     });
     this.role = new IamRole(this, "role", {
-      name: limitedName([functionName, "role"], 64),
+      // The only role name the guardrail SCP lets issue (DenyCertificateIssuance, stacks/org-stack.ts).
+      name: issuerRoleName(props.acquisition, props.environment),
       description: `The only principal that issues SVIDs from the ${props.acquisition}/${props.environment} CA`,
       assumeRolePolicy: renderPolicy(lambdaTrustPolicy(props.accountId)),
     });
