@@ -10,7 +10,8 @@ import type { FleetEnvironment } from "../config/fleet";
 import { partitionOf, type StackKind } from "../config/names";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { executeApiEndpointPolicy } from "../modules/network/acquisition-endpoint";
-import { countLayout, LISTENERS_PER_NLB, perServiceNlbLayout, type Layout } from "../modules/private-api/layout";
+import { countLayout, LISTENERS_PER_NLB, sharedNlbLayout, type Layout } from "../modules/private-api/layout";
+import { assignSlots, servicesPerNlb, type DirectionLock } from "../config/lock";
 import { measureResourcePolicy, worstCaseExecutionArn, type ApiService } from "../modules/private-api/resource-policy";
 
 const APIGW_REST_QUOTAS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html";
@@ -43,16 +44,25 @@ export interface QuotaInput {
 
 /**
  * The quota input of one direction of `env`, in the layout the stacks generate (one source for the
- * stacks' synth-time check and `npm run cost -- --quotas`).
+ * stacks' synth-time check and `npm run cost -- --quotas`): one API per service, NLBs shared as
+ * `slots` (the lock file's) assigns them.
+ * @param slots @default - slots assigned afresh in fleet-file order (what `npm run lock` would write with no lock)
  */
-export function directionQuotaInput(env: FleetEnvironment, kind: StackKind): QuotaInput {
+export function directionQuotaInput(env: FleetEnvironment, kind: StackKind, slots?: DirectionLock): QuotaInput {
   const services =
     kind === "ingress"
       ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, methods: s.methods, targets: s.targets.map((t) => t.name) }))
       : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, methods: s.methods }));
   return {
     services,
-    layout: perServiceNlbLayout(services.map((s) => s.name)),
+    layout: sharedNlbLayout(
+      services.map((s) => s.name),
+      new Map(
+        Object.entries(
+          (slots ?? assignSlots(undefined, services.map((s) => s.name), servicesPerNlb(env.farcar.desiredCount))).services,
+        ).map(([name, slot]) => [name, slot.nlb]),
+      ),
+    ),
     partition: partitionOf(env.region),
     region: env.region,
     stage: env.environment,

@@ -59,7 +59,7 @@ describe("the example fleet", () => {
     const app = Testing.app();
     const { ingress } = buildFleet(app, loadFleet(EXAMPLE_FLEET));
     const stack = ingress[0];
-    stack.api.methods["checkout/payments"].addOverride("authorization", "NONE");
+    stack.apis.checkout.methods["checkout/payments"].addOverride("authorization", "NONE");
     const err = synthError(app);
     expect(err.message).toMatch(
       new RegExp(
