@@ -304,7 +304,12 @@ export abstract class ProxyStack extends TerraformStack {
     // The endpoint policy names the account's APIs, not each one: 500 execution ARNs would pass the
     // endpoint policy's 20,480 characters (not adjustable), and the account holds only this
     // direction's Farcar APIs (help/scaling.md), so the endpoint is still no door to other APIs.
-    this.callerEndpoint.restrictTo(`arn:${this.partition}:execute-api:${this.region}:${this.accountId}:*`);
+    // It admits only the callers' accounts' credentials: it changes only when a service brings a
+    // caller account no other service has.
+    this.callerEndpoint.restrictTo(
+      `arn:${this.partition}:execute-api:${this.region}:${this.accountId}:*`,
+      services.flatMap((s) => s.roleArns.map((arn) => arn.split(":")[4])),
+    );
 
     const apiOf = (name: string) => this.apis[name].restApi;
     const invokeBase = (name: string) =>

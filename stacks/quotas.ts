@@ -90,7 +90,7 @@ export function measureQuotas(input: QuotaInput): QuotaFigure[] {
     ...input.layout.apis.map((members) => 1 + apiServices(members).reduce((n, s) => n + 1 + (s.targets?.length ? 2 * s.targets.length : 1), 0)),
   );
   const endpointPolicyChars = input.layout.apis.length
-    ? JSON.stringify(executeApiEndpointPolicy(worstCaseExecutionArn(input.partition, input.region))).length
+    ? JSON.stringify(executeApiEndpointPolicy(worstCaseExecutionArn(input.partition, input.region), input.services.flatMap((s) => s.roleArns.map((a) => a.split(":")[4])))).length
     : 0;
   const targetsPerNlb = Math.max(0, ...input.layout.nlbs.map((m) => m.length * input.desiredCount * TARGETS_PER_TASK_DURING_DEPLOYMENT));
   const split = "move services to another environment (its own proxy account)";
