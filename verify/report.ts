@@ -44,7 +44,7 @@ export function formatReport(report: IsolationReport, options: FormatOptions = {
       lines.push(
         `  ${s.stack}: execution ARN arn:…:execute-api:…:${s.apiAccountId}:${s.apiId} (fake API id` +
           `${standIn ? `; account ${s.apiAccountId} is a ${standIn.note}` : ""}), ` +
-          `stage ${s.stage}, endpoint ${s.endpointId} (fake); execute-api:/ shorthands expanded: ${s.shorthandsExpanded}` +
+          `stage ${s.stage}, endpoint ${s.endpointId} (fake); execute-api:/ shorthands expanded: ${apis.reduce((n, a) => n + a.shorthandsExpanded, 0)}` +
           (apis.length > 1 ? `; and ${apis.length - 1} more API(s) in ${stack}, each with its own fake id` : ""),
       );
       if (options.verbose) for (const a of apis) for (const x of a.substitutions) lines.push(`      ${x.reference} → ${x.value}  (${x.note})`);

@@ -38,10 +38,23 @@ function holes(mismatches: readonly Mismatch[]): string[] {
   return [...byKey.keys()].sort();
 }
 
-function stackReport(report: IsolationReport, stack = STACK) {
-  const s = report.stacks.find((r) => r.stack === stack);
+/** The report of `service`'s API in `stack` (each service has its own API). */
+function stackReport(report: IsolationReport, stack = STACK, service = "checkout") {
+  const s = report.stacks.find((r) => r.stack === stack && r.services.includes(service));
   expect(s).toBeDefined();
   return s!;
+}
+
+/** Every API report of `stack`, summed. */
+function stackTotals(report: IsolationReport, stack = STACK) {
+  const apis = report.stacks.filter((r) => r.stack === stack);
+  expect(apis.length).toBeGreaterThan(0);
+  return {
+    apis: apis.length,
+    allowed: apis.reduce((n, r) => n + r.allowed, 0),
+    cases: apis.reduce((n, r) => n + r.cases, 0),
+    mismatches: apis.flatMap((r) => r.mismatches),
+  };
 }
 
 /** Replace one statement's Resource list (policy JSON still holds Terraform references). */
@@ -71,10 +84,16 @@ describe("example fleet", () => {
     expect(report.engine.disagreements).toEqual([]);
     expect(report.mismatches).toBe(0);
     expect(report.ok).toBe(true);
-    const ingress = report.stacks.filter((s) => s.kind === "ingress").map((s) => s.stack).sort();
+    const ingress = [...new Set(report.stacks.filter((s) => s.kind === "ingress").map((s) => s.stack))].sort();
     expect(ingress).toEqual(example.fleet.environments.filter((e) => e.inbound.length).map((e) => `${e.key}-ingress`).sort());
     const withPolicy = example.stackNames.filter((n) => example.json(n).resource?.aws_api_gateway_rest_api_policy);
-    expect(report.stacks.map((s) => s.stack).sort()).toEqual(withPolicy.sort());
+    expect([...new Set(report.stacks.map((s) => s.stack))].sort()).toEqual(withPolicy.sort());
+    // One API per service, each verified with that service alone as its own.
+    for (const env of example.fleet.environments) {
+      for (const svc of env.inbound) {
+        expect(report.stacks.filter((s) => s.stack === `${env.key}-ingress` && s.services.includes(svc.name)).map((s) => s.services)).toEqual([[svc.name]]);
+      }
+    }
     expect(formatReport(report)).toMatch(/^OK: \d+ cases over \d+ API\(s\), 0 mismatch\(es\), 0 problem\(s\)/m);
   });
 
@@ -87,15 +106,16 @@ describe("example fleet", () => {
       expect(s.allowed).toBeGreaterThan(0);
       expect(s.denied).toBeGreaterThan(s.allowed * 10);
     }
-    // afterpay/staging: checkout (1 role) owns 7 probed paths, disputes (2 roles) owns 5 each:
-    // 7 methods × 2 identity variants × (1×7 + 2×5), through this environment's endpoint only.
-    expect(stackReport(report).allowed).toBe(7 * 2 * (7 + 10));
+    // afterpay/staging, each service on its own API: checkout (1 role) owns 6 probed paths
+    // (2 targets × bare and deeper, a target it may not call, /checkout/), disputes (2 roles) 4:
+    // 7 methods × 2 identity variants × (1×6 + 2×4), through this environment's endpoint only.
+    expect(stackTotals(report).allowed).toBe(7 * 2 * (6 + 8));
   });
 
   test("says which Terraform references it replaced with fake values", () => {
     const s = stackReport(report);
     const notes = s.substitutions.map((x) => `${x.reference} ${x.note}`).join("\n");
-    expect(notes).toMatch(/\$\{aws_api_gateway_rest_api\.api_\w+\.execution_arn\} fake API id/);
+    expect(notes).toMatch(/\$\{aws_api_gateway_rest_api\.api-checkout_api_\w+\.execution_arn\} fake API id/);
     expect(notes).toMatch(/\$\{aws_vpc_endpoint\.[\w-]+\.id\} fake VPC endpoint id/);
     expect(notes).toMatch(/account_id_afterpay_staging\} stand-in for the account the org stack creates for afterpay-staging/);
     expect(s.apiAccountId).toBe("900000000001");
@@ -128,20 +148,8 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
     const broken = mapApiPolicies(clean[STACK], withResources("InvokeCheckout", (rs) => rs.map((r) => r.replace(/\/checkout\/\*$/, "/checkout*"))));
     const report = await verifyWith(broken);
     expect(report.ok).toBe(false);
-    const paths = [
-      "/checkout",
-      "/checkout-v2",
-      "/checkout-v2-v2/payments/a",
-      "/checkout-v2/",
-      "/checkout-v2/ledger/a",
-      "/checkout-v2/payments",
-      "/checkout-v2/payments/a",
-      "/checkout-v2/payments/a/b",
-      "/checkout-v2/payments/checkout/a",
-      "/checkout-v2/payments/disputes/a",
-      "/checkout-v2x/payments/a",
-      "/checkoutx/payments/a",
-    ];
+    // On checkout's own API: every probed path that merely starts with "checkout".
+    const paths = ["/checkout", "/checkout-v2/payments/a", "/checkout-v2/x/a", "/checkout-v2/x/checkout/a", "/checkoutx/payments/a"];
     // Only with an allow-everything identity policy: the generated caller policy still says /checkout/*.
     expect(holes(stackReport(report).mismatches)).toEqual(
       paths.map((p) => `${CHECKOUT} allow-all ${p} environment expected Denied got Allowed`).sort(),
@@ -171,18 +179,18 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
       withResources("InvokeCheckout", (rs) => [`${rs[0].split("/staging/")[0]}/staging/*/checkout/*`]),
     );
     const report = await verifyWith(broken);
-    expect(holes(stackReport(report).mismatches)).toEqual([
-      `${CHECKOUT} allow-all /checkout-v2/payments/checkout/a environment expected Denied got Allowed`,
-      `${CHECKOUT} allow-all /disputes/ledger/checkout/a environment expected Denied got Allowed`,
+    expect(holes(stackTotals(report).mismatches)).toEqual([
+      `${CHECKOUT} allow-all /checkout-v2/x/checkout/a environment expected Denied got Allowed`,
+      `${CHECKOUT} allow-all /disputes/x/checkout/a environment expected Denied got Allowed`,
     ]);
-    const m = stackReport(report).mismatches.find((x) => x.path === "/disputes/ledger/checkout/a" && x.method === "GET")!;
-    expect(m.resourceArn).toMatch(/^arn:aws:execute-api:us-east-1:900000000001:\w{10}\/staging\/GET\/disputes\/ledger\/checkout\/a$/);
+    const m = stackReport(report).mismatches.find((x) => x.path === "/disputes/x/checkout/a" && x.method === "GET")!;
+    expect(m.resourceArn).toMatch(/^arn:aws:execute-api:us-east-1:900000000001:\w{10}\/staging\/GET\/disputes\/x\/checkout\/a$/);
     expect(m.decisive).toContain("Allow resource:InvokeCheckout");
   });
 
   test("no endpoint condition: every service's own roles get in from another endpoint and from outside any endpoint", async () => {
     const report = await verifyWith(mapApiPolicies(clean[STACK], withoutStatement("DenyOutsideEnvironmentEndpoint")));
-    const mismatches = stackReport(report).mismatches;
+    const mismatches = stackTotals(report).mismatches;
     const roles = [
       "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify",
       "arn:aws:sts::333333333333:assumed-role/checkout-v2-staging/farcar-verify",
@@ -193,7 +201,7 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
     );
     expect(mismatches.every((m) => m.expected === "Denied" && m.got === "Allowed")).toBe(true);
     // Exactly what they may reach through the right endpoint, with either identity policy.
-    expect(mismatches).toHaveLength(stackReport(cleanReport).allowed * 2);
+    expect(mismatches).toHaveLength(stackTotals(cleanReport).allowed * 2);
     expect(mismatches.find((m) => m.path === "/checkout/payments/a/b" && m.method === "GET" && m.endpoint.kind === "none" && m.identity === "generated")).toMatchObject({
       principal: CHECKOUT,
       endpoint: { kind: "none", label: "no VPC endpoint" },
@@ -209,7 +217,7 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
       `${PROXY_ADMIN} allow-all environment Allowed`,
     ]);
     expect(s.mismatches).toHaveLength(s.paths * 7);
-    const m = s.mismatches.find((x) => x.path === "/disputes/ledger/a/b" && x.method === "DELETE")!;
+    const m = s.mismatches.find((x) => x.path === "/checkout/ledger/a/b" && x.method === "DELETE")!;
     expect(m).toMatchObject({ principalKind: "proxy-account", expected: "Denied", got: "Allowed" });
     expect(m.decisive).toEqual(["Allow identity:AllowEverything"]);
   });
@@ -239,7 +247,7 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
     const report = await verifyWith(shorthand);
     expect(report.problems).toEqual([]);
     expect(report.mismatches).toBe(0);
-    expect(stackReport(report).shorthandsExpanded).toBe(7);
+    expect(stackReport(report, STACK, "disputes").shorthandsExpanded).toBe(7);
     expect(formatReport(report)).toContain("execute-api:/ shorthands expanded: 7");
   });
 
@@ -261,8 +269,12 @@ describe("deliberately broken policies (checkout and checkout-v2 side by side)",
     expect(checked.problems).toEqual([]);
     expect(checked.ok).toBe(true);
     const summary = (r: IsolationReport) => r.stacks.map(({ cases, allowed, denied, principals, paths }) => ({ cases, allowed, denied, principals, paths }));
-    // 6 identity variants (2 service roles × 2, proxy admin, unlisted) × 21 paths × 7 methods × 3 endpoints
-    expect(summary(fast)).toEqual([{ cases: 6 * 21 * 7 * 3, allowed: 7 * 2 * (7 + 5), denied: 6 * 21 * 7 * 3 - 168, principals: 4, paths: 21 }]);
+    // Per API, 5 identity variants (its service role × 2, proxy admin, unlisted, the other service's
+    // role) × paths × 7 methods × 3 endpoints; checkout's API 13 paths (6 its own), disputes' 11 (4).
+    expect(summary(fast)).toEqual([
+      { cases: 5 * 13 * 21, allowed: 7 * 2 * 6, denied: 5 * 13 * 21 - 84, principals: 4, paths: 13 },
+      { cases: 5 * 11 * 21, allowed: 7 * 2 * 4, denied: 5 * 11 * 21 - 56, principals: 4, paths: 11 },
+    ]);
     expect(summary(checked)).toEqual(summary(fast));
   });
 });
@@ -289,20 +301,32 @@ describe("egress stacks are covered as soon as they exist", () => {
   const stacks = stacksOf(synth);
   const env = fleet.environments[0];
 
-  /** An egress stack shaped like the ingress one (same policy builder), services from `outbound`. */
-  function egressStack(services: { name: string; roleArns: readonly string[] }[]): TerraformJson {
+  /**
+   * An egress stack shaped like the ingress one (same policy builder): the ingress APIs carry the
+   * outbound services' routes instead (API i: outbound service i), with `policyServices[i]` in API
+   * i's resource policy.
+   */
+  function egressStack(policyServices: { name: string; roleArns: readonly string[] }[]): TerraformJson {
     const ingress = stacks[STACK];
     const egress = JSON.parse(JSON.stringify(ingress)) as Json;
     egress.provider.aws[0].assume_role[0].role_arn = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole";
-    const policyId = Object.keys(egress.resource.aws_api_gateway_rest_api_policy)[0];
-    const current = JSON.parse(egress.resource.aws_api_gateway_rest_api_policy[policyId].policy);
-    const executionArn: string = current.Statement[0].Resource[0].split("/staging/")[0];
-    const vpcEndpointId = current.Statement.find((s: Json) => s.Sid === "DenyOutsideEnvironmentEndpoint").Condition.StringNotEquals["aws:SourceVpce"];
-    const policy: PolicyDocument = privateApiResourcePolicy({ executionArn, stage: "staging", proxyAccountId: "444444444444", vpcEndpointId, services });
-    egress.resource.aws_api_gateway_rest_api_policy[policyId].policy = renderPolicy(policy);
-    egress.output.caller_identity_policies.value = Object.fromEntries(
-      services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(executionArn, "staging", s.name))]),
-    );
+    const policyIds = Object.keys(egress.resource.aws_api_gateway_rest_api_policy).sort();
+    expect(policyIds).toHaveLength(env.outbound.length);
+    const callers: Record<string, string> = {};
+    policyIds.forEach((policyId, i) => {
+      const res = egress.resource.aws_api_gateway_rest_api_policy[policyId];
+      const apiId = /aws_api_gateway_rest_api\.([\w-]+)\.id/.exec(res.rest_api_id)![1];
+      for (const r of Object.values<Json>(egress.resource.aws_api_gateway_resource)) {
+        if (String(r.parent_id).includes(`aws_api_gateway_rest_api.${apiId}.root_resource_id`)) r.path_part = env.outbound[i].name;
+      }
+      const current = JSON.parse(res.policy);
+      const executionArn: string = current.Statement[0].Resource[0].split("/staging/")[0];
+      const vpcEndpointId = current.Statement.find((s: Json) => s.Sid === "DenyOutsideEnvironmentEndpoint").Condition.StringNotEquals["aws:SourceVpce"];
+      const policy: PolicyDocument = privateApiResourcePolicy({ executionArn, stage: "staging", proxyAccountId: "444444444444", vpcEndpointId, services: [policyServices[i]] });
+      res.policy = renderPolicy(policy);
+      callers[env.outbound[i].name] = renderPolicy(callerIdentityPolicy(executionArn, "staging", env.outbound[i].name));
+    });
+    egress.output.caller_identity_policies.value = callers;
     return egress;
   }
 
@@ -321,18 +345,20 @@ describe("egress stacks are covered as soon as they exist", () => {
     const report = await verifyIsolation(fleet, { ...stacks, "afterpay-staging-egress": egressStack(outbound) }, { traceIntegrations: false });
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    const egress = stackReport(report, "afterpay-staging-egress");
-    expect(egress).toMatchObject({ kind: "egress", apiAccountId: "444444444444", services: ["risk-scores", "merchant-profile"] });
-    // the acquisition's inbound roles are principals "listed elsewhere" for the egress API
-    expect(egress.allowed).toBeGreaterThan(0);
-    expect(report.stacks.map((s) => s.stack).sort()).toEqual(["afterpay-staging-egress", "afterpay-staging-ingress"]);
+    for (const service of ["risk-scores", "merchant-profile"]) {
+      const egress = stackReport(report, "afterpay-staging-egress", service);
+      expect(egress).toMatchObject({ kind: "egress", apiAccountId: "444444444444", services: [service] });
+      // the acquisition's inbound roles are principals "listed elsewhere" for the egress API
+      expect(egress.allowed).toBeGreaterThan(0);
+    }
+    expect([...new Set(report.stacks.map((s) => s.stack))].sort()).toEqual(["afterpay-staging-egress", "afterpay-staging-ingress"]);
   });
 
   test("an egress policy that lets the inbound roles in is caught", async () => {
     const wrong = env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns }));
     const report = await verifyIsolation(fleet, { ...stacks, "afterpay-staging-egress": egressStack(wrong) }, { stacks: ["afterpay-staging-egress"], traceIntegrations: false });
     expect(report.ok).toBe(false);
-    const s = stackReport(report, "afterpay-staging-egress");
+    const s = stackTotals(report, "afterpay-staging-egress");
     expect(new Set(s.mismatches.map((m) => `${m.principalKind} ${m.expected}`))).toEqual(
       new Set(["listed-elsewhere Denied", "service-role Allowed"]),
     );
@@ -348,8 +374,9 @@ describe("a service narrowed to some methods", () => {
   test("the generated policy allows exactly the listed methods: other methods are expected and found denied", async () => {
     const report = await verifyIsolation(fleet, clean, { stacks: [STACK] });
     expect(report.mismatches).toBe(0);
-    // checkout (7 methods) as before; disputes now 2 methods: 2 identity variants × 5 owned paths.
-    expect(stackReport(report).allowed).toBe(7 * 2 * 7 + 2 * 2 * 5);
+    // checkout (7 methods) as before; disputes now 2 methods: 2 identity variants × 4 owned paths.
+    expect(stackReport(report).allowed).toBe(7 * 2 * 6);
+    expect(stackReport(report, STACK, "disputes").allowed).toBe(2 * 2 * 4);
   });
 
   test("a policy that ignores the narrowing is caught for every other method", async () => {
@@ -358,7 +385,7 @@ describe("a service narrowed to some methods", () => {
       withResources("InvokeDisputes", (rs) => API_GATEWAY_METHODS.map((m) => rs[0].replace("/GET/", `/${m}/`))),
     );
     const report = await verifyIsolation(fleet, { ...clean, [STACK]: broken }, { stacks: [STACK] });
-    const list = stackReport(report).mismatches;
+    const list = stackTotals(report).mismatches;
     const methods = new Set(list.filter((m) => m.principal === DISPUTES).map((m) => m.method));
     expect([...methods].sort()).toEqual(["DELETE", "HEAD", "OPTIONS", "PATCH", "PUT"]);
     expect(list.every((m) => m.expected === "Denied" && m.got === "Allowed" && m.path.startsWith("/disputes/"))).toBe(true);
