@@ -315,11 +315,11 @@ export abstract class ProxyStack extends TerraformStack {
     const invokeBase = (name: string) =>
       `https://${apiOf(name).id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffixOf(this.partition)}/${stage}`;
     new TerraformOutput(this, "invoke_urls", {
-      description: `Invoke base URL per service for ${callers} (each service has its own API): append ${pathHint} and sign the request with SigV4 (service execute-api)`,
+      description: `Invoke base URL per service for ${callers}: append ${pathHint} and sign the request with SigV4 (service execute-api)`,
       value: Object.fromEntries(services.map((s) => [s.name, `${invokeBase(s.name)}/${s.name}/`])),
     });
     new TerraformOutput(this, "caller_identity_policies", {
-      description: `Identity policy (JSON) per service: attach it to each of the service's roles, in their own account, so they may invoke the service's API (${callers}; cross-account IAM auth needs an Allow on both sides)`,
+      description: `Identity policy (JSON) per service: attach it to each of the service's roles, in their own account, so they may invoke the API (${callers}; cross-account IAM auth needs an Allow on both sides)`,
       value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(apiOf(s.name).executionArn, stage, s.name, s.methods))])),
     });
     new TerraformOutput(this, "execute_api_endpoint_id", { description: `The execute-api VPC endpoint ${callers} must use`, value: vpcEndpointId });

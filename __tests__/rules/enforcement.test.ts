@@ -63,8 +63,8 @@ describe("the example fleet", () => {
     const err = synthError(app);
     expect(err.message).toMatch(
       new RegExp(
-        `^1 security rule violation .*\\n  \\[FC-APIGW-IAM-AUTH\\] ${stack.node.id}/api/m-checkout-payments ` +
-          `\\(aws_api_gateway_method\\.api_m-checkout-payments_[0-9A-F]{8}\\): method "ANY" has authorization "NONE"\\. Fix: `
+        `^1 security rule violation .*\\n  \\[FC-APIGW-IAM-AUTH\\] ${stack.node.id}/api-checkout/m-checkout-payments ` +
+          `\\(aws_api_gateway_method\\.api-checkout_m-checkout-payments_[0-9A-F]{8}\\): method "ANY" has authorization "NONE"\\. Fix: `
       )
     );
   });
