@@ -10,7 +10,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
 import type { CallerRouting, DnsAssociations, Fleet, FleetEnvironment, UpstreamRouting } from "../config/fleet";
-import { directionSlots, type DirectionLock } from "../config/lock";
+import { directionSlots, lockDrift, lockFileFor, readLock, type DirectionLock } from "../config/lock";
 import { dnsSuffixOf, farcarName, limitedName, resourcePrefix, sharedNlbName, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
@@ -141,6 +141,7 @@ export abstract class ProxyStack extends TerraformStack {
     });
     this.networkOutputs();
     this.warnOnMissingConnectivity(name);
+    this.warnOnStaleLock(name);
     this.cluster = new EcsCluster(this, "cluster", { name: this.prefix, setting: [{ name: "containerInsights", value: "enhanced" }] });
     this.apiLogging = new ApiGatewayLogging(this, "api-logging", {
       partition: this.partition,
@@ -171,6 +172,22 @@ export abstract class ProxyStack extends TerraformStack {
       description: "Route tables of the Farcar subnets: routes to the upstream CIDRs go here when no transit gateway is configured",
       value: [this.proxyVpc.routeTable.id],
     });
+  }
+
+  /**
+   * A one-line warning when the lock next to the fleet file exists but does not list this
+   * direction's services as the fleet file does: their slots are assigned at synth (as `npm run
+   * lock` would) but not yet recorded, so `npm run lock -- --check` fails CI until they are.
+   */
+  private warnOnStaleLock(stack: string): void {
+    const lock = readLock(this.fleet.file);
+    if (!lock) return;
+    const drift = lockDrift(lock, this.fleet).filter((line) => line.startsWith(`${this.env.key} ${this.kind}: `));
+    if (drift.length) {
+      Annotations.of(this).addWarning(
+        `${stack}: ${lockFileFor(this.fleet.file)} is out of date (${drift.map((d) => d.slice(`${this.env.key} ${this.kind}: `.length)).join("; ")}): run npm run lock and commit it`,
+      );
+    }
   }
 
   /**
