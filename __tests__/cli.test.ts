@@ -57,15 +57,14 @@ describe("main.ts", () => {
     expect(existsSync(r.outdir)).toBe(false);
   });
 
-  test("a fleet AWS cannot hold (resource policy over 8192 characters) fails with the fix, writes nothing", () => {
-    const services = Array.from(
-      { length: 12 },
-      (_, i) => `          svc-${i}:\n            roleArns: [arn:aws:iam::333333333333:role/service-role-number-${i}]\n            targets: [ledger]\n`,
-    ).join("");
+  test("a fleet AWS cannot hold (a resource policy over 8192 characters) fails with the fix, writes nothing", () => {
+    // One API per service: one service whose 150 roles overflow its own API's resource policy.
+    const roles = Array.from({ length: 150 }, (_, i) => `arn:aws:iam::333333333333:role/service-role-number-${i}`).join(", ");
+    const services = `          crowded:\n            roleArns: [${roles}]\n            targets: [ledger]\n`;
     const r = runMain(BASE_FLEET + services);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /farcar: afterpay\/staging ingress: the API resource policy would be \d+ characters, over API Gateway's 8192\. Fix: move some inbound services/,
+      /farcar: afterpay\/staging ingress \(us-east-1\) is over 1 AWS quota:\n  resource policy characters per REST API: \d+ of 8192 — \S+\. Fix: list fewer role ARNs or methods per service/,
     );
     expect(r.stderr).toContain("Nothing was synthesized.");
     expect(r.stderr).not.toMatch(/\n\s+at /);

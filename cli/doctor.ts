@@ -42,7 +42,8 @@ export interface StackExpectation {
   readonly cluster: string;
   readonly services: readonly { readonly name: string; readonly targetGroup?: string }[];
   readonly repositories: readonly string[];
-  readonly apiName?: string;
+  /** The stack's private REST APIs (one per service). */
+  readonly apiNames: readonly string[];
   /** An adopted CA to check by ARN; otherwise CAs tagged farcar:stack=<stack>. */
   readonly adoptedCaArn?: string;
   readonly createsCa: boolean;
@@ -78,7 +79,7 @@ export function doctorPlan(_fleet: Fleet, env: FleetEnvironment, stacks: Record<
       }),
       // The repositories live in the stack's images stack (applied first); the proxy stack pulls from them.
       repositories: each(stacks[`${name}-images`] ?? json, "aws_ecr_repository").map((r) => String(r.name)),
-      apiName: each(json, "aws_api_gateway_rest_api")[0]?.name as string | undefined,
+      apiNames: each(json, "aws_api_gateway_rest_api").map((a) => String(a.name)),
       adoptedCaArn: name.endsWith("-ingress") ? env.identity.acquisitionCaArn : undefined,
       createsCa: each(json, "aws_acmpca_certificate_authority").length > 0,
     });
@@ -285,7 +286,7 @@ async function checkTargets(s: StackExpectation, c: DoctorClients): Promise<Find
 }
 
 async function checkEndpoint(s: StackExpectation, c: DoctorClients): Promise<Finding[]> {
-  if (!s.apiName) return [];
+  if (!s.apiNames.length) return [];
   const eps = await c.ec2.send(
     new DescribeVpcEndpointsCommand({
       Filters: [
@@ -301,22 +302,30 @@ async function checkEndpoint(s: StackExpectation, c: DoctorClients): Promise<Fin
     out.push({ check: "endpoint", status: "fail", message: `${s.stack}: endpoint ${ep.VpcEndpointId} is ${ep.State}`, fix: "wait for it to become available, or re-apply the stack if it failed" });
   if (!ep.PrivateDnsEnabled || !(ep.DnsEntries ?? []).length)
     out.push({ check: "endpoint", status: "fail", message: `${s.stack}: endpoint ${ep.VpcEndpointId} has ${ep.PrivateDnsEnabled ? "no DNS entries" : "private DNS disabled"}`, fix: "re-apply the stack (private_dns_enabled = true); callers resolve *.execute-api through it" });
+  // Every API of the stack (one per service), from the account's list, page by page.
+  const wanted = new Set(s.apiNames);
+  const found = new Map<string, { id?: string; endpointConfiguration?: { vpcEndpointIds?: string[] } }>();
   let position: string | undefined;
-  let api;
   do {
     const page = await c.apigw.send(new GetRestApisCommand({ position, limit: 500 }));
-    api = page.items?.find((a) => a.name === s.apiName);
-    position = api ? undefined : page.position;
+    for (const a of page.items ?? []) if (a.name && wanted.has(a.name) && !found.has(a.name)) found.set(a.name, a);
+    position = found.size < wanted.size ? page.position : undefined;
   } while (position);
-  if (!api) out.push({ check: "endpoint", status: "fail", message: `${s.stack}: private API ${s.apiName} not found`, fix: `deploy the stack: npx cdktf deploy ${s.stack}` });
-  else if (!(api.endpointConfiguration?.vpcEndpointIds ?? []).includes(ep.VpcEndpointId!))
-    out.push({
-      check: "endpoint",
-      status: "fail",
-      message: `${s.stack}: API ${api.id} is not associated with endpoint ${ep.VpcEndpointId} (associated: ${(api.endpointConfiguration?.vpcEndpointIds ?? []).join(", ") || "none"})`,
-      fix: `re-apply the stack (it sets endpoint_configuration.vpc_endpoint_ids); until then callers get 403 Forbidden`,
-    });
-  if (!out.length) out.push({ check: "endpoint", status: "ok", message: `${s.stack}: endpoint ${ep.VpcEndpointId} available with private DNS; API ${api!.id} associated with it` });
+  for (const name of s.apiNames) {
+    const api = found.get(name);
+    if (!api) out.push({ check: "endpoint", status: "fail", message: `${s.stack}: private API ${name} not found`, fix: `deploy the stack: npx cdktf deploy ${s.stack}` });
+    else if (!(api.endpointConfiguration?.vpcEndpointIds ?? []).includes(ep.VpcEndpointId!))
+      out.push({
+        check: "endpoint",
+        status: "fail",
+        message: `${s.stack}: API ${api.id} (${name}) is not associated with endpoint ${ep.VpcEndpointId} (associated: ${(api.endpointConfiguration?.vpcEndpointIds ?? []).join(", ") || "none"})`,
+        fix: `re-apply the stack (it sets endpoint_configuration.vpc_endpoint_ids); until then callers get 403 Forbidden`,
+      });
+  }
+  if (!out.length) {
+    const ids = s.apiNames.map((n) => found.get(n)!.id);
+    out.push({ check: "endpoint", status: "ok", message: `${s.stack}: endpoint ${ep.VpcEndpointId} available with private DNS; ${ids.length === 1 ? `API ${ids[0]}` : `${ids.length} APIs`} associated with it` });
+  }
   return out;
 }
 

@@ -12,9 +12,13 @@ import type { SourceMap } from "./load";
 import { DEFAULT_SPIFFE_ID_TEMPLATE, farcarSpiffeId, ISSUER_ROLE_PREFIX, partitionOf, RESERVED_ACQUISITION_NAMES, stackName } from "./names";
 import { DNS_LABEL, REGION } from "./schema";
 
-/** AWS: ≤ 20 VPC links per account and region; one VPC link per Farcar NLB. */
-export const MAX_SERVICES_PER_ENVIRONMENT = 20;
-/** AWS: ≤ 300 resources per REST API. Each service uses 1 + 2 × targets resources. */
+/**
+ * AWS: ≤ 600 private REST APIs per account and region, not adjustable; each service of a direction
+ * has its own (help/scaling.md). The other quotas (NLBs, VPC links, listeners…) are measured per
+ * stack at synth (stacks/quotas.ts).
+ */
+export const MAX_SERVICES_PER_ENVIRONMENT = 600;
+/** AWS: ≤ 300 resources per REST API. Each service has its own API: root + `/X` + 2 × targets resources. */
 export const MAX_API_RESOURCES = 300;
 
 /** Fargate CPU units → allowed memory (MiB). */
@@ -324,9 +328,8 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
       // Inbound services.
       const inbound = entries(env.inbound);
       if (inbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
-        addAtKey(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} VPC links per region (one per Farcar NLB): split the environment or raise the quota and the limit together`);
+        addAtKey(at("inbound"), `has ${inbound.length} services; an account allows ${MAX_SERVICES_PER_ENVIRONMENT} private REST APIs per region (not adjustable), one per service: move services to another environment (its own proxy account)`);
       }
-      let apiResources = 0;
       for (const [svcName, svc] of inbound) {
         if (!isObj(svc)) continue;
         const seenTargets = new Set<string>();
@@ -338,10 +341,10 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
           seenTargets.add(t);
         }
         checkMethods(add, svc.methods, at("inbound", svcName, "methods"));
-        apiResources += 1 + 2 * seenTargets.size;
-      }
-      if (apiResources + 1 > MAX_API_RESOURCES) {
-        addAtKey(at("inbound"), `needs ${apiResources + 1} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: reduce targets or split the environment`);
+        const apiResources = 2 + 2 * seenTargets.size;
+        if (apiResources > MAX_API_RESOURCES) {
+          addAtKey(at("inbound", svcName, "targets"), `needs ${apiResources} REST API resources; API Gateway allows ${MAX_API_RESOURCES} per API: list fewer targets (at most ${(MAX_API_RESOURCES - 2) / 2})`);
+        }
       }
 
       // Outbound services.
@@ -350,7 +353,7 @@ export function crossFieldProblems(raw: unknown, source: SourceMap, dir: string)
         addAtKey(at("outbound"), 'needs egressProxyAccount: { id: "<12 digits>" } — the proxy account in the acquisition\'s organization that hosts the egress API');
       }
       if (outbound.length > MAX_SERVICES_PER_ENVIRONMENT) {
-        addAtKey(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (VPC links per account)`);
+        addAtKey(at("outbound"), `has ${outbound.length} services; at most ${MAX_SERVICES_PER_ENVIRONMENT} (private REST APIs per account and region, one per service): move services to another environment`);
       }
       const egressNetwork = isObj(env.egressNetwork) ? env.egressNetwork : {};
       const egressProxy =

@@ -145,3 +145,13 @@ export function lockDrift(lock: SlotLock | undefined, fleet: Fleet): string[] {
   if (!out.length && lock && renderLock(lock) !== renderLock(next)) out.push("the lock file is not in its canonical form");
   return out;
 }
+
+/**
+ * The slots of one direction as the stacks use them: the lock next to the fleet file, with a slot
+ * assigned (as `npm run lock` would) to any service the lock does not list yet. Without a lock
+ * every slot is assigned afresh in fleet-file order; `npm run lock -- --check` fails CI until the
+ * lock is written, so a deployed fleet's slots never come from here alone.
+ */
+export function directionSlots(fleet: Fleet, environmentKey: string, direction: Direction): DirectionLock {
+  return updateLock(readLock(fleet.file), fleet).environments[environmentKey]?.[direction] ?? { nlbs: [], services: {} };
+}

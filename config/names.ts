@@ -40,9 +40,9 @@ export function limitedName(parts: string[], maxLength: number): string {
   return `${head}-${hash}`;
 }
 
-/** NLB name (≤ 32 chars, alphanumerics and hyphens, no leading/trailing hyphen). */
-export function nlbName(kind: StackKind, acquisition: string, environment: string, service: string): string {
-  return limitedName([kind === "ingress" ? "fci" : "fce", acquisition, environment, service], 32);
+/** Name of shared NLB number `index` of a direction (≤ 32 chars; help/scaling.md). */
+export function sharedNlbName(kind: StackKind, acquisition: string, environment: string, index: number): string {
+  return limitedName([kind === "ingress" ? "fci" : "fce", acquisition, environment, `nlb${index}`], 32);
 }
 
 /** Target group name (≤ 32 chars). */

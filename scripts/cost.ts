@@ -21,6 +21,7 @@ import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { servicesPerNlb } from "../config/lock";
 import { articleLayoutCounts, layoutCounts, type LayoutCounts } from "../modules/private-api/layout";
 import { directionQuotaInput, formatQuotaLine, measureQuotas } from "../stacks/quotas";
+import { directionSlots } from "../config/lock";
 
 export const DEFAULT_PRICES_FILE = path.resolve(__dirname, "../config/prices.json");
 
@@ -221,7 +222,7 @@ export function quotaTable(fleet: Fleet): string {
   for (const env of fleet.environments) {
     for (const kind of env.egress ? (["ingress", "egress"] as const) : (["ingress"] as const)) {
       out.push(`${env.key}-${kind} (${env.region}):`);
-      for (const f of measureQuotas(directionQuotaInput(env, kind))) {
+      for (const f of measureQuotas(directionQuotaInput(env, kind, directionSlots(fleet, env.key, kind)))) {
         out.push(`  ${f.measured > f.limit ? "OVER " : ""}${formatQuotaLine(f)}`);
       }
     }

@@ -15,7 +15,6 @@ import { egressContainerLaunch, egressUpstreamPort } from "../envoy/egress";
 import { egressSidecarContainerEnvironment } from "../envoy/sidecar/container";
 import type { FarcarService } from "../modules/farcar-service/farcar-service";
 import { EgressIdentity } from "../modules/identity/egress-identity";
-import type { PrivateRestApi } from "../modules/private-api/private-rest-api";
 import { ProxyStack, type ProxyStackProps } from "./proxy-stack";
 
 /** An outbound service's Farcar and native identity. */
@@ -27,7 +26,6 @@ export interface EgressFarcar {
 
 export class EgressStack extends ProxyStack {
   public readonly farcars: Record<string, EgressFarcar> = {};
-  public readonly api: PrivateRestApi;
 
   constructor(scope: Construct, props: ProxyStackProps) {
     const egress = props.environment.egress;
@@ -56,7 +54,6 @@ export class EgressStack extends ProxyStack {
     );
     const { env } = this;
     const services = env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, methods: s.methods }));
-    this.assertPolicyFits(services, "list fewer caller roles per outbound service, or move outbound services to another environment.");
 
     for (const service of env.outbound) {
       const auth = service.upstream.auth;
@@ -84,8 +81,8 @@ export class EgressStack extends ProxyStack {
       this.farcars[service.name] = { service, identity, farcar };
     }
 
-    this.api = this.privateApi(
-      `Farcar egress for ${env.acquisition}/${env.environment}: parent services into the acquisition`,
+    this.privateApis(
+      (service) => `Farcar egress for ${env.acquisition}/${env.environment}: parent services into the acquisition's ${service}`,
       services,
       env.outbound.map((s) => ({
         service: s.name,

@@ -16,7 +16,6 @@ import { SvidSecretKey } from "../modules/identity/svid-key";
 import { farcarSpiffeId } from "../config/names";
 import { ServiceIdentity, TrustBundleSecret } from "../modules/identity/service-identity";
 import type { AcquisitionEndpoint } from "../modules/network/acquisition-endpoint";
-import type { PrivateRestApi } from "../modules/private-api/private-rest-api";
 import { ProxyStack, type ProxyStackProps } from "./proxy-stack";
 
 /** An inbound service's Farcar and identity. */
@@ -33,7 +32,6 @@ export class IngressStack extends ProxyStack {
   /** The environment's SVID issuer (privateCa). */
   public readonly issuer?: SvidIssuer;
   public readonly farcars: Record<string, IngressFarcar> = {};
-  public readonly api: PrivateRestApi;
 
   constructor(scope: Construct, props: ProxyStackProps) {
     const { environment: env, fleet } = props;
@@ -61,10 +59,6 @@ export class IngressStack extends ProxyStack {
     );
     this.acquisitionEndpoint = this.callerEndpoint;
     const services = env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, methods: s.methods }));
-    this.assertPolicyFits(
-      services,
-      "move some inbound services of this environment to a new environment (its own proxy account and API), or list fewer role ARNs per service.",
-    );
 
     const trustBundle = new TrustBundleSecret(this, "mesh-trust-bundle", {
       name: `farcar/${env.acquisition}/${env.environment}/ingress/mesh-trust-bundle`,
@@ -152,8 +146,8 @@ export class IngressStack extends ProxyStack {
       readers: Object.values(this.farcars).map((f) => ({ taskRoleArn: f.farcar.taskRole.arn, secretArn: f.identity.secret!.arn })),
     });
 
-    this.api = this.privateApi(
-      `Farcar ingress for ${env.acquisition}/${env.environment}: acquisition services into the mesh`,
+    this.privateApis(
+      (service) => `Farcar ingress for ${env.acquisition}/${env.environment}: acquisition service ${service} into the mesh`,
       services,
       env.inbound.map((s) => ({
         service: s.name,

@@ -10,9 +10,11 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../config/errors";
 import type { CallerRouting, DnsAssociations, Fleet, FleetEnvironment, UpstreamRouting } from "../config/fleet";
-import { dnsSuffixOf, farcarName, limitedName, nlbName, resourcePrefix, stackName, targetGroupName, type StackKind } from "../config/names";
+import { directionSlots, lockDrift, lockFileFor, readLock, type DirectionLock } from "../config/lock";
+import { dnsSuffixOf, farcarName, limitedName, resourcePrefix, sharedNlbName, stackName, targetGroupName, type StackKind } from "../config/names";
 import { FarcarImages } from "../modules/farcar-service/images";
 import { FarcarService, type FarcarServiceProps } from "../modules/farcar-service/farcar-service";
+import { SharedNlb } from "../modules/farcar-service/shared-nlb";
 import { renderPolicy } from "../modules/iam/policy-document";
 import { AcquisitionEndpoint } from "../modules/network/acquisition-endpoint";
 import { ProxyVpc } from "../modules/network/proxy-vpc";
@@ -20,7 +22,6 @@ import { ApiGatewayLogging } from "../modules/private-api/account-logging";
 import { PrivateRestApi, type ApiRoute } from "../modules/private-api/private-rest-api";
 import {
   callerIdentityPolicy,
-  measureResourcePolicy,
   privateApiResourcePolicy,
   type ApiService,
 } from "../modules/private-api/resource-policy";
@@ -75,7 +76,12 @@ export abstract class ProxyStack extends TerraformStack {
   /** The execute-api endpoint callers must come through, in its own VPC. */
   public readonly callerEndpoint: AcquisitionEndpoint;
   public readonly cluster: EcsCluster;
-  public api?: PrivateRestApi;
+  /** One private REST API per service (construct ID `api-<service>`). */
+  public readonly apis: Record<string, PrivateRestApi> = {};
+  /** The shared NLBs, by their index in the lock file (construct ID `nlb-<index>`). */
+  public readonly sharedNlbs = new Map<number, SharedNlb>();
+  /** Which NLB and listener port each service of this direction holds (config/lock.ts). */
+  public readonly slots: DirectionLock;
   /** API Gateway's CloudWatch role setting for this account (stages wait for it). */
   public readonly apiLogging: ApiGatewayLogging;
   /** Every AWS quota this direction runs into, with the measured figure (stacks/quotas.ts). */
@@ -95,10 +101,17 @@ export abstract class ProxyStack extends TerraformStack {
     this.stage = props.environment.environment;
     this.fleet = props.fleet;
     this.env = props.environment;
+    try {
+      this.slots = directionSlots(props.fleet, props.environment.key, kind);
+    } catch (err) {
+      throw new SynthError((err as Error).message);
+    }
     const account = proxyAccount(this, kind, props);
     this.accountId = account.accountId;
     this.region = account.region;
     this.partition = account.partition;
+    // Before anything is built: a direction AWS cannot hold fails at once, with every quota it passes.
+    this.assertWithinQuotas();
     configureBackend(this, props.fleet, name);
     this.knobs = new FarcarKnobs(this, "knobs", props.environment.farcar);
     this.provider = proxyAccountProvider(this, { ...props, kind, account, stackName: name, extraTags: this.knobs.values.extraTags });
@@ -128,6 +141,7 @@ export abstract class ProxyStack extends TerraformStack {
     });
     this.networkOutputs();
     this.warnOnMissingConnectivity(name);
+    this.warnOnStaleLock(name);
     this.cluster = new EcsCluster(this, "cluster", { name: this.prefix, setting: [{ name: "containerInsights", value: "enhanced" }] });
     this.apiLogging = new ApiGatewayLogging(this, "api-logging", {
       partition: this.partition,
@@ -161,6 +175,22 @@ export abstract class ProxyStack extends TerraformStack {
   }
 
   /**
+   * A one-line warning when the lock next to the fleet file exists but does not list this
+   * direction's services as the fleet file does: their slots are assigned at synth (as `npm run
+   * lock` would) but not yet recorded, so `npm run lock -- --check` fails CI until they are.
+   */
+  private warnOnStaleLock(stack: string): void {
+    const lock = readLock(this.fleet.file);
+    if (!lock) return;
+    const drift = lockDrift(lock, this.fleet).filter((line) => line.startsWith(`${this.env.key} ${this.kind}: `));
+    if (drift.length) {
+      Annotations.of(this).addWarning(
+        `${stack}: ${lockFileFor(this.fleet.file)} is out of date (${drift.map((d) => d.slice(`${this.env.key} ${this.kind}: `.length)).join("; ")}): run npm run lock and commit it`,
+      );
+    }
+  }
+
+  /**
    * One-line synth warnings (not failures) for what Farcar cannot check but a working deployment
    * needs: a way from the callers to the endpoint VPC, and DNS for upstream names.
    */
@@ -185,28 +215,33 @@ export abstract class ProxyStack extends TerraformStack {
     }
   }
 
-  /** Fail synth, with the fix, when the API's resource policy would exceed API Gateway's quota. */
-  protected assertPolicyFits(services: readonly ApiService[], fix: string): void {
-    const size = measureResourcePolicy({ partition: this.partition, region: this.region, stage: this.stage, services });
-    if (!size.fits) {
-      throw new SynthError(
-        `${this.env.acquisition}/${this.env.environment} ${this.kind}: the API resource policy would be ${size.chars} characters, ` +
-          `over API Gateway's ${size.limit}. Fix: ${fix}`,
-      );
-    }
-  }
-
   /**
    * Fail synth when this direction would exceed any AWS quota, listing each one over its limit
    * with the measured figure and the fix (the figures: `this.quotas`, `npm run cost`).
    */
   private assertWithinQuotas(): void {
-    this.quotas = measureQuotas(directionQuotaInput(this.env, this.kind));
+    this.quotas = measureQuotas(directionQuotaInput(this.env, this.kind, this.slots));
     const error = quotaError(`${this.env.acquisition}/${this.env.environment} ${this.kind} (${this.region})`, this.quotas);
     if (error) throw new SynthError(error);
   }
 
-  /** One Farcar (NLB, VPC link, Fargate service) for `service`, with this stack's network and knobs. */
+  /** Shared NLB number `index` (created with its first member; construct ID `nlb-<index>`). */
+  private sharedNlb(index: number): SharedNlb {
+    let nlb = this.sharedNlbs.get(index);
+    if (!nlb) {
+      const { acquisition, environment } = this.env;
+      nlb = new SharedNlb(this, `nlb-${index}`, {
+        name: `${this.prefix}-nlb${index}`,
+        nlbName: sharedNlbName(this.kind, acquisition, environment, index),
+        vpcId: this.proxyVpc.vpc.id,
+        subnetIds: this.proxyVpc.subnets.map((s) => s.id),
+      });
+      this.sharedNlbs.set(index, nlb);
+    }
+    return nlb;
+  }
+
+  /** One Farcar (listener + target group in its slot on a shared NLB, Fargate service) for `service`, with this stack's network and knobs. */
   protected farcarService(service: string, spec: FarcarSpec): FarcarService {
     const { acquisition, environment } = this.env;
     const knobs = this.knobs.values;
@@ -219,9 +254,12 @@ export abstract class ProxyStack extends TerraformStack {
           `Fix: add ${this.layout.fields.routing}: { transitGatewayId: tgw-…, cidrs: [<upstream CIDRs>] }`,
       );
     }
+    const slot = this.slots.services[service];
+    if (!slot) throw new Error(`${this.env.key} ${this.kind}: no slot for ${service} (directionSlots assigns every service one)`);
     return new FarcarService(this, `farcar-${service}`, {
       name: farcarName(this.kind, acquisition, environment, service),
-      nlbName: nlbName(this.kind, acquisition, environment, service),
+      nlb: this.sharedNlb(slot.nlb),
+      listenerPort: slot.port,
       targetGroupName: targetGroupName(this.kind, acquisition, environment, service),
       partition: this.partition,
       region: this.region,
@@ -249,45 +287,64 @@ export abstract class ProxyStack extends TerraformStack {
   }
 
   /**
-   * The private REST API (resource policy from privateApiResourcePolicy), the caller endpoint
-   * limited to it, and the outputs callers need: invoke URL and identity policy per service.
+   * One private REST API per service (construct ID `api-<service>`; help/scaling.md): X's API has
+   * only X's routes, integrated with X's slot, and a resource policy naming only X's roles. The
+   * caller endpoint is limited to this account's APIs, and the outputs callers need: invoke URL
+   * and identity policy per service.
    */
-  protected privateApi(
-    description: string,
+  protected privateApis(
+    /** The API's description, per service. */
+    describe: (service: string) => string,
     services: readonly ApiService[],
     routes: readonly ApiRoute[],
     callers: string,
     /** What a caller appends to its invoke URL, for the output description. */
     pathHint = "the request path",
-  ): PrivateRestApi {
+  ): Record<string, PrivateRestApi> {
     const stage = this.stage;
-    this.assertWithinQuotas();
     const vpcEndpointId = this.callerEndpoint.endpoint.id;
-    const api = new PrivateRestApi(this, "api", {
-      name: this.prefix,
-      description,
-      stageName: stage,
-      vpcEndpointId,
-      logRetentionDays: this.knobs.values.logRetentionDays,
-      accountLogging: this.apiLogging.account,
-      routes,
-      policy: (executionArn) => privateApiResourcePolicy({ executionArn, stage, proxyAccountId: this.accountId, vpcEndpointId, services }),
-    });
-    this.callerEndpoint.restrictTo(api.restApi.executionArn);
-    this.api = api;
+    const routeOf = new Map(routes.map((r) => [r.service, r]));
+    for (const service of services) {
+      const route = routeOf.get(service.name);
+      if (!route) throw new Error(`${this.env.key} ${this.kind}: no route for ${service.name}`);
+      this.apis[service.name] = new PrivateRestApi(this, `api-${service.name}`, {
+        name: limitedName([this.prefix, service.name], 1024),
+        description: describe(service.name),
+        stageName: stage,
+        vpcEndpointId,
+        logRetentionDays: this.knobs.values.logRetentionDays,
+        accountLogging: this.apiLogging.account,
+        routes: [route],
+        policy: (executionArn) => privateApiResourcePolicy({ executionArn, stage, proxyAccountId: this.accountId, vpcEndpointId, services: [service] }),
+      });
+    }
+    // The endpoint policy names the account's APIs, not each one: 500 execution ARNs would pass the
+    // endpoint policy's 20,480 characters (not adjustable), and the account holds only this
+    // direction's Farcar APIs (help/scaling.md), so the endpoint is still no door to other APIs.
+    // It admits only the callers' accounts' credentials: it changes only when a service brings a
+    // caller account no other service has.
+    this.callerEndpoint.restrictTo(
+      `arn:${this.partition}:execute-api:${this.region}:${this.accountId}:*`,
+      services.flatMap((s) => s.roleArns.map((arn) => arn.split(":")[4])),
+    );
 
-    const invokeBase = `https://${api.restApi.id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffixOf(this.partition)}/${stage}`;
+    const apiOf = (name: string) => this.apis[name].restApi;
+    const invokeBase = (name: string) =>
+      `https://${apiOf(name).id}-${vpcEndpointId}.execute-api.${this.region}.${dnsSuffixOf(this.partition)}/${stage}`;
     new TerraformOutput(this, "invoke_urls", {
       description: `Invoke base URL per service for ${callers}: append ${pathHint} and sign the request with SigV4 (service execute-api)`,
-      value: Object.fromEntries(services.map((s) => [s.name, `${invokeBase}/${s.name}/`])),
+      value: Object.fromEntries(services.map((s) => [s.name, `${invokeBase(s.name)}/${s.name}/`])),
     });
     new TerraformOutput(this, "caller_identity_policies", {
       description: `Identity policy (JSON) per service: attach it to each of the service's roles, in their own account, so they may invoke the API (${callers}; cross-account IAM auth needs an Allow on both sides)`,
-      value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(api.restApi.executionArn, stage, s.name, s.methods))])),
+      value: Object.fromEntries(services.map((s) => [s.name, renderPolicy(callerIdentityPolicy(apiOf(s.name).executionArn, stage, s.name, s.methods))])),
     });
     new TerraformOutput(this, "execute_api_endpoint_id", { description: `The execute-api VPC endpoint ${callers} must use`, value: vpcEndpointId });
-    new TerraformOutput(this, "rest_api_id", { description: "ID of the private REST API", value: api.restApi.id });
-    new TerraformOutput(this, "stage_name", { description: "Stage of the private REST API", value: stage });
-    return api;
+    new TerraformOutput(this, "rest_api_ids", {
+      description: "ID of the private REST API of each service",
+      value: Object.fromEntries(services.map((s) => [s.name, apiOf(s.name).id])),
+    });
+    new TerraformOutput(this, "stage_name", { description: "Stage of every private REST API of this stack", value: stage });
+    return this.apis;
   }
 }

@@ -10,7 +10,8 @@ import type { FleetEnvironment } from "../config/fleet";
 import { partitionOf, type StackKind } from "../config/names";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { executeApiEndpointPolicy } from "../modules/network/acquisition-endpoint";
-import { countLayout, LISTENERS_PER_NLB, perServiceNlbLayout, type Layout } from "../modules/private-api/layout";
+import { countLayout, LISTENERS_PER_NLB, sharedNlbLayout, type Layout } from "../modules/private-api/layout";
+import { assignSlots, servicesPerNlb, type DirectionLock } from "../config/lock";
 import { measureResourcePolicy, worstCaseExecutionArn, type ApiService } from "../modules/private-api/resource-policy";
 
 const APIGW_REST_QUOTAS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html";
@@ -43,16 +44,25 @@ export interface QuotaInput {
 
 /**
  * The quota input of one direction of `env`, in the layout the stacks generate (one source for the
- * stacks' synth-time check and `npm run cost -- --quotas`).
+ * stacks' synth-time check and `npm run cost -- --quotas`): one API per service, NLBs shared as
+ * `slots` (the lock file's) assigns them.
+ * @param slots @default - slots assigned afresh in fleet-file order (what `npm run lock` would write with no lock)
  */
-export function directionQuotaInput(env: FleetEnvironment, kind: StackKind): QuotaInput {
+export function directionQuotaInput(env: FleetEnvironment, kind: StackKind, slots?: DirectionLock): QuotaInput {
   const services =
     kind === "ingress"
       ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, methods: s.methods, targets: s.targets.map((t) => t.name) }))
       : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, methods: s.methods }));
   return {
     services,
-    layout: perServiceNlbLayout(services.map((s) => s.name)),
+    layout: sharedNlbLayout(
+      services.map((s) => s.name),
+      new Map(
+        Object.entries(
+          (slots ?? assignSlots(undefined, services.map((s) => s.name), servicesPerNlb(env.farcar.desiredCount))).services,
+        ).map(([name, slot]) => [name, slot.nlb]),
+      ),
+    ),
     partition: partitionOf(env.region),
     region: env.region,
     stage: env.environment,
@@ -80,7 +90,7 @@ export function measureQuotas(input: QuotaInput): QuotaFigure[] {
     ...input.layout.apis.map((members) => 1 + apiServices(members).reduce((n, s) => n + 1 + (s.targets?.length ? 2 * s.targets.length : 1), 0)),
   );
   const endpointPolicyChars = input.layout.apis.length
-    ? JSON.stringify(executeApiEndpointPolicy(worstCaseExecutionArn(input.partition, input.region))).length
+    ? JSON.stringify(executeApiEndpointPolicy(worstCaseExecutionArn(input.partition, input.region), input.services.flatMap((s) => s.roleArns.map((a) => a.split(":")[4])))).length
     : 0;
   const targetsPerNlb = Math.max(0, ...input.layout.nlbs.map((m) => m.length * input.desiredCount * TARGETS_PER_TASK_DURING_DEPLOYMENT));
   const split = "move services to another environment (its own proxy account)";

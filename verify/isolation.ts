@@ -75,6 +75,8 @@ export interface Mismatch extends IsolationCase {
 
 export interface StackIsolationReport {
   readonly stack: string;
+  /** Terraform resource ID of the API (a stack has one per service). */
+  readonly api: string;
   readonly kind: ApiKind;
   readonly environment: string;
   readonly apiAccountId: string;
@@ -141,6 +143,25 @@ export interface VerifyOptions {
    * reported as usual. For `verifyIsolationParallel` (./parallel.ts), which gives each worker a share.
    */
   readonly simulateOnly?: readonly string[];
+  /**
+   * In a direction with more than FULL_MATRIX_SERVICES services, the other services whose roles and
+   * names are tried against each API (besides every role and prefix its policy names); 0 = all.
+   * @default 4
+   */
+  readonly neighbours?: number;
+}
+
+/** Up to this many services in a direction, every API is probed by every role and name of the fleet. */
+export const FULL_MATRIX_SERVICES = 20;
+const DEFAULT_NEIGHBOURS = 4;
+
+/** Every `AWS` principal ARN an Allow or Deny statement of `policy` names. */
+function principalArnsIn(policy: unknown): string[] {
+  const statements = ([] as unknown[]).concat((policy as { Statement?: unknown })?.Statement ?? []) as Array<Record<string, unknown>>;
+  return statements.flatMap((st) => {
+    const p = st.Principal as { AWS?: unknown } | string | undefined;
+    return typeof p === "object" && p ? ([] as unknown[]).concat(p.AWS ?? []).filter((x): x is string => typeof x === "string") : [];
+  });
 }
 
 const ALLOW_ALL = prepareIdentityPolicy("AllowEverything", {
@@ -176,9 +197,14 @@ export function mapApiPolicies(
 
 interface ApiUnderTest {
   readonly stack: string;
+  /** Terraform resource ID of the API (`api-<service>_api_…`). */
+  readonly api: string;
   readonly kind: ApiKind;
   readonly env: FleetEnvironment;
+  /** Services whose routes the API carries (one, in the layout the stacks generate). */
   readonly services: readonly ApiServiceUnderTest[];
+  /** Every service of the stack's direction, in fleet-file order (for the neighbour sample). */
+  readonly directionServices: readonly ApiServiceUnderTest[];
   readonly apiAccountId: string;
   readonly apiId: string;
   readonly executionArn: string;
@@ -213,10 +239,7 @@ export async function verifyIsolation(
 
   // Pass 1: every API in every stack, resolved (also the pool of foreign endpoints).
   const apis: ApiUnderTest[] = [];
-  for (const stack of Object.keys(synthesized).sort()) {
-    const api = describeApi(fleet, stack, synthesized[stack], standIns, problems);
-    if (api) apis.push(api);
-  }
+  for (const stack of Object.keys(synthesized).sort()) apis.push(...describeApis(fleet, stack, synthesized[stack], standIns, problems));
   for (const env of fleet.environments) {
     for (const [kind, count] of [
       ["ingress", env.inbound.length],
@@ -247,13 +270,53 @@ export async function verifyIsolation(
   const reports: StackIsolationReport[] = [];
   let counter = 0;
 
+  // The network half, once per stack: every integration reaches its own service's listener, target group and Farcar.
+  const networks = new Map<string, ReturnType<typeof traceIntegrations>>();
+  for (const api of selected) {
+    if (networks.has(api.stack) || (options.simulateOnly && !options.simulateOnly.includes(api.stack))) continue;
+    const network = options.traceIntegrations === false ? { traces: [], problems: [] } : traceIntegrations(api.stack, api.kind, api.env, synthesized[api.stack]);
+    problems.push(...network.problems);
+    networks.set(api.stack, network);
+  }
+  const neighbours = options.neighbours ?? DEFAULT_NEIGHBOURS;
+  const sampled = new Set<string>();
+
   for (const api of selected) {
     if (options.simulateOnly && !options.simulateOnly.includes(api.stack)) continue;
     const t0 = performance.now();
-    // The network half: every integration reaches its own service's listener, target group and Farcar.
-    const network =
-      options.traceIntegrations === false ? { traces: [], problems: [] } : traceIntegrations(api.stack, api.kind, api.env, synthesized[api.stack]);
-    problems.push(...network.problems);
+    const network = networks.get(api.stack)!;
+    const own = new Set(api.services.map((s) => s.name));
+    // Who else to try against this API, and which other prefixes. Every role and service name of
+    // the fleet when the direction is small; in a large one (one API per service, hundreds of
+    // APIs), every role the policy under test names, every prefix it grants, and the roles and
+    // names of the `neighbours` services after this API's in fleet-file order (so each service's
+    // roles are also tried against that many other APIs), plus as many from elsewhere in the fleet.
+    const sample = neighbours > 0 && api.directionServices.length > FULL_MATRIX_SERVICES;
+    let listedHere = listed;
+    let foreignNames = fleetServices;
+    if (sample) {
+      sampled.add(api.stack);
+      const named = new Set(principalArnsIn(api.resourcePolicy.document));
+      const dir = api.directionServices;
+      const at = dir.findIndex((s) => own.has(s.name));
+      const near = new Set<string>();
+      for (let i = 1; near.size < neighbours && i < dir.length; i++) {
+        const other = dir[(at + i) % dir.length];
+        if (!own.has(other.name)) near.add(other.name);
+      }
+      const nearRoles = new Set(dir.filter((s) => near.has(s.name)).flatMap((s) => s.roleArns));
+      const inDirection = new Set(dir.flatMap((s) => s.roleArns));
+      const elsewhere = listed.filter((l) => !inDirection.has(l.roleArn)).slice(0, neighbours);
+      listedHere = listed.filter((l) => named.has(l.roleArn) || nearRoles.has(l.roleArn) || elsewhere.includes(l));
+      for (const arn of named) {
+        if (!listed.some((l) => l.roleArn === arn) && /^arn:[\w-]+:iam::\d{12}:role\//.test(arn)) listedHere.push({ roleArn: arn, where: "the policy under test (listed nowhere in the fleet file)" });
+      }
+      const dirNames = new Set(dir.map((s) => s.name));
+      foreignNames = [
+        ...fleetServices.filter((f) => near.has(f.name)),
+        ...fleetServices.filter((f) => !dirNames.has(f.name)).slice(0, neighbours),
+      ];
+    }
     const others = apis.filter((a) => a.endpointId !== api.endpointId);
     const foreignEndpoint: TestEndpoint = others.length
       ? { kind: "foreign", id: others[0].endpointId, label: `the endpoint of ${others[0].stack}` }
@@ -263,11 +326,11 @@ export async function verifyIsolation(
       foreignEndpoint,
       { kind: "none", label: "no VPC endpoint" },
     ];
-    const principals = testPrincipals({ partition, apiAccountId: api.apiAccountId, services: api.services, listedInFleet: listed });
+    const principals = testPrincipals({ partition, apiAccountId: api.apiAccountId, services: api.services, listedInFleet: listedHere });
     const paths = probePaths(api.services, {
       knownSegments: api.kind === "ingress" ? meshServices : [],
       foreignPrefixes: [
-        ...fleetServices,
+        ...foreignNames,
         ...grantedPrefixes(api.resourcePolicy.document, api.executionArn).map((name) => ({
           name,
           why: `granted by the policy under test, but not a service of this API`,
@@ -343,6 +406,7 @@ export async function verifyIsolation(
     }
     reports.push({
       stack: api.stack,
+      api: api.api,
       kind: api.kind,
       environment: `${api.env.acquisition}/${api.env.environment}`,
       apiAccountId: api.apiAccountId,
@@ -360,11 +424,17 @@ export async function verifyIsolation(
       mismatches,
       substitutions: api.substitutions,
       shorthandsExpanded: api.shorthandsExpanded,
-      integrationsTraced: network.traces.length,
+      integrationsTraced: network.traces.filter((t) => own.has(t.service)).length,
       ms: performance.now() - t0,
     });
   }
 
+  for (const stack of sampled) {
+    notes.push(
+      `${stack}: more than ${FULL_MATRIX_SERVICES} services: each API was probed by every role its policy names, ` +
+        `its own roles, and the roles and names of ${neighbours} neighbouring services (help/scaling.md, "verify at scale")`,
+    );
+  }
   const cases = reports.reduce((n, r) => n + r.cases, 0);
   const mismatchCount = reports.reduce((n, r) => n + r.mismatches.length, 0);
   const uniqueProblems = [...new Set(problems)];
@@ -418,19 +488,23 @@ function describeRequest(req: InvokeRequest): string {
 
 type Resources = Record<string, TerraformJson>;
 
-/** Resolve one stack's API: its expected services, account, endpoint, stage and policies. */
-function describeApi(
+/**
+ * Resolve every API of one stack (one per service: stacks/proxy-stack.ts): for each resource
+ * policy, its API, the services whose routes it carries, its account, endpoint, stage and policies.
+ * Every service of the direction must be on exactly one API.
+ */
+function describeApis(
   fleet: Fleet,
   stack: string,
   tf: TerraformJson,
   standIns: ReadonlyMap<string, StandInAccount>,
   problems: string[],
-): ApiUnderTest | undefined {
+): ApiUnderTest[] {
   const policies: Resources = tf.resource?.aws_api_gateway_rest_api_policy ?? {};
   const apis: Resources = tf.resource?.aws_api_gateway_rest_api ?? {};
   const problem = (message: string) => {
     problems.push(`${stack}: ${message}`);
-    return undefined;
+    return [];
   };
   for (const [id, api] of Object.entries(apis)) {
     if (api.policy !== undefined) problem(`aws_api_gateway_rest_api.${id} has an inline policy, which verify does not check; use aws_api_gateway_rest_api_policy`);
@@ -438,14 +512,13 @@ function describeApi(
   const policyIds = Object.keys(policies);
   if (policyIds.length === 0) {
     if (Object.keys(apis).length > 0 && STACK_NAME.test(stack)) problem("has a REST API but no aws_api_gateway_rest_api_policy");
-    return undefined;
+    return [];
   }
-  if (policyIds.length > 1) return problem(`has ${policyIds.length} API resource policies; verify expects one API per stack`);
   const m = STACK_NAME.exec(stack);
   const env = m ? fleet.environments.find((e) => e.key === m[1]) : undefined;
   if (!m || !env) return problem("has an API resource policy but is not an <acquisition>-<environment>-ingress/-egress stack of the fleet file: no expected matrix");
   const kind = m[2] as ApiKind;
-  const services: ApiServiceUnderTest[] =
+  const allServices: ApiServiceUnderTest[] =
     kind === "ingress"
       ? env.inbound.map((s) => ({ name: s.name, roleArns: s.roleArns, segments: s.targets.map((t) => t.name), methods: s.methods }))
       : env.outbound.map((s) => ({ name: s.name, roleArns: s.callerRoleArns, segments: [], methods: s.methods }));
@@ -462,35 +535,86 @@ function describeApi(
   const apiAccountId = fleetAccount ?? providerAccount;
   if (!apiAccountId) return problem("cannot tell which account owns the API (not in the fleet file, no assume-role provider)");
 
-  const resolver = new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId, standIns });
-  const policyRes = policies[policyIds[0]];
+  // Which services each API carries: the first path segment of its routes (the API's structure,
+  // not its policy). A route that is no service of the direction is a problem.
+  const routesOf = new Map<string, Set<string>>();
+  for (const [id, r] of Object.entries((tf.resource?.aws_api_gateway_resource ?? {}) as Resources)) {
+    const parent = parseResourceReference(r.parent_id);
+    if (parent?.type !== "aws_api_gateway_rest_api" || parent.attr !== "root_resource_id") continue;
+    const name = String(r.path_part);
+    if (!allServices.some((s) => s.name === name)) problem(`aws_api_gateway_resource.${id}: /${name} on aws_api_gateway_rest_api.${parent.id} is no ${kind === "ingress" ? "inbound" : "outbound"} service of ${env.key}`);
+    routesOf.set(parent.id, new Set([...(routesOf.get(parent.id) ?? []), name]));
+  }
+  const apisOf = new Map<string, string[]>();
+  for (const [apiId, names] of routesOf) for (const n of names) apisOf.set(n, [...(apisOf.get(n) ?? []), apiId]);
+  for (const s of allServices) {
+    const on = apisOf.get(s.name) ?? [];
+    if (on.length !== 1) problem(`${s.name} has routes on ${on.length} APIs (${on.join(", ") || "none"}); expected exactly one`);
+  }
+
+  const out: ApiUnderTest[] = [];
+  for (const policyId of policyIds.sort()) {
+    const api = describeApi(stack, tf, env, kind, policyId, { allServices, routesOf, apiAccountId, standIns, problem });
+    if (api) out.push(api);
+  }
+  return out;
+}
+
+/** One API of a stack, from its resource policy `policyId` (see describeApis). */
+function describeApi(
+  stack: string,
+  tf: TerraformJson,
+  env: FleetEnvironment,
+  kind: ApiKind,
+  policyId: string,
+  ctx: {
+    readonly allServices: readonly ApiServiceUnderTest[];
+    readonly routesOf: ReadonlyMap<string, ReadonlySet<string>>;
+    readonly apiAccountId: string;
+    readonly standIns: ReadonlyMap<string, StandInAccount>;
+    readonly problem: (message: string) => never[];
+  },
+): ApiUnderTest | undefined {
+  const { apiAccountId, problem } = ctx;
+  const fail = (message: string) => {
+    problem(message);
+    return undefined;
+  };
+  const policies: Resources = tf.resource?.aws_api_gateway_rest_api_policy ?? {};
+  const apis: Resources = tf.resource?.aws_api_gateway_rest_api ?? {};
+  const resolver = new ReferenceResolver({ stack, partition: partitionOf(env.region), region: env.region, apiAccountId, standIns: ctx.standIns });
+  const policyRes = policies[policyId];
   const apiRef = parseResourceReference(policyRes.rest_api_id);
   const apiRes = apiRef?.type === "aws_api_gateway_rest_api" ? apis[apiRef.id] : undefined;
-  if (!apiRef || !apiRes) return problem(`aws_api_gateway_rest_api_policy.${policyIds[0]}.rest_api_id does not reference a REST API of the stack`);
+  if (!apiRef || !apiRes) return fail(`aws_api_gateway_rest_api_policy.${policyId}.rest_api_id does not reference a REST API of the stack`);
+  const others = Object.entries(policies).filter(([id, p]) => id !== policyId && parseResourceReference(p.rest_api_id)?.id === apiRef.id);
+  if (others.length) return fail(`aws_api_gateway_rest_api.${apiRef.id} has ${others.length + 1} resource policies; expected one`);
+  const routes = ctx.routesOf.get(apiRef.id) ?? new Set<string>();
+  const services = ctx.allServices.filter((s) => routes.has(s.name));
   const executionArn = resolver.resolveString(`\${aws_api_gateway_rest_api.${apiRef.id}.execution_arn}`);
   const apiId = resolver.resolveString(`\${aws_api_gateway_rest_api.${apiRef.id}.id}`);
 
   const endpointIds: unknown[] = apiRes.endpoint_configuration?.vpc_endpoint_ids ?? [];
   const types: unknown[] = apiRes.endpoint_configuration?.types ?? [];
   if (!types.includes("PRIVATE")) problem(`aws_api_gateway_rest_api.${apiRef.id} is not PRIVATE (types ${JSON.stringify(types)})`);
-  if (endpointIds.length !== 1) return problem(`aws_api_gateway_rest_api.${apiRef.id} is bound to ${endpointIds.length} VPC endpoints; verify expects exactly one (this environment's)`);
+  if (endpointIds.length !== 1) return fail(`aws_api_gateway_rest_api.${apiRef.id} is bound to ${endpointIds.length} VPC endpoints; verify expects exactly one (this environment's)`);
   const endpointId = resolver.resolveString(String(endpointIds[0]));
 
   const stages = Object.values((tf.resource?.aws_api_gateway_stage ?? {}) as Resources)
     .filter((s) => parseResourceReference(s.rest_api_id)?.id === apiRef.id)
     .map((s) => String(s.stage_name));
-  if (stages.length > 1) return problem(`the API has ${stages.length} stages; verify expects one`);
+  if (stages.length > 1) return fail(`aws_api_gateway_rest_api.${apiRef.id} has ${stages.length} stages; verify expects one`);
   const stage = stages[0] ?? String(tf.output?.stage_name?.value ?? env.environment);
 
   let document: unknown;
   try {
     document = JSON.parse(resolver.resolveString(String(policyRes.policy)));
   } catch (err) {
-    return problem(`the API resource policy is not JSON after resolving references: ${(err as Error).message}`);
+    return fail(`the resource policy of aws_api_gateway_rest_api.${apiRef.id} is not JSON after resolving references: ${(err as Error).message}`);
   }
   const expanded = expandExecuteApiShorthand(document, executionArn);
-  const resourcePolicy = prepareResourcePolicy(`${stack} API resource policy`, expanded.policy);
-  if (resourcePolicy.errors.length) return problem(`the API resource policy is invalid: ${resourcePolicy.errors.join("; ")}`);
+  const resourcePolicy = prepareResourcePolicy(`${stack} API resource policy (${apiRef.id})`, expanded.policy);
+  if (resourcePolicy.errors.length) return fail(`the resource policy of aws_api_gateway_rest_api.${apiRef.id} is invalid: ${resourcePolicy.errors.join("; ")}`);
 
   const callerPolicies = new Map<string, PreparedPolicy>();
   const outputs = (tf.output?.caller_identity_policies?.value ?? {}) as Record<string, unknown>;
@@ -508,12 +632,14 @@ function describeApi(
   }
 
   const unresolved = resolver.unresolvedReferences;
-  if (unresolved.length) return problem(`cannot resolve ${unresolved.join(", ")} to a concrete value: verify does not guess`);
+  if (unresolved.length) return fail(`cannot resolve ${unresolved.join(", ")} to a concrete value: verify does not guess`);
   return {
     stack,
+    api: apiRef.id,
     kind,
     env,
     services,
+    directionServices: ctx.allServices,
     apiAccountId,
     apiId,
     executionArn,

@@ -115,6 +115,8 @@ export function probePaths(services: readonly ApiServiceUnderTest[], options: Pr
   for (const { name, why } of options.foreignPrefixes ?? []) {
     if (names.includes(name)) continue;
     add(`/${name}/x/a`, why);
+    // A service's name inside another prefix (the /{stage}/*/X/* hole), also on an API of one service.
+    if (names.length === 1) add(`/${name}/x/${names[0]}/a`, `${names[0]}'s name inside ${name}'s path (the /{stage}/*/${names[0]}/* hole)`);
   }
   add("/farcar-verify-unknown/a/b", "a service that does not exist");
   return [...out.values()];

@@ -1,5 +1,5 @@
 /** Plain-text rendering of an isolation report (what `npm run verify` prints). */
-import type { IsolationReport, Mismatch } from "./isolation";
+import type { IsolationReport, Mismatch, StackIsolationReport } from "./isolation";
 
 export interface FormatOptions {
   /** Mismatch lines printed per stack, cases differing only in the method on one line (default 50; the count is always printed). */
@@ -33,33 +33,43 @@ export function groupByMethod(mismatches: readonly Mismatch[]): Array<{ first: M
 export function formatReport(report: IsolationReport, options: FormatOptions = {}): string {
   const max = options.maxMismatches ?? 50;
   const lines: string[] = [];
+  // One row per stack, summed over its APIs (one per service).
+  const byStack = new Map<string, StackIsolationReport[]>();
+  for (const s of report.stacks) byStack.set(s.stack, [...(byStack.get(s.stack) ?? []), s]);
   if (report.stacks.length) {
     lines.push("Terraform references replaced by fake but consistent values (iam-simulate needs concrete ARNs):");
-    for (const s of report.stacks) {
+    for (const [stack, apis] of byStack) {
+      const s = apis[0];
       const standIn = s.substitutions.find((x) => x.note.startsWith("stand-in"));
       lines.push(
         `  ${s.stack}: execution ARN arn:…:execute-api:…:${s.apiAccountId}:${s.apiId} (fake API id` +
           `${standIn ? `; account ${s.apiAccountId} is a ${standIn.note}` : ""}), ` +
-          `stage ${s.stage}, endpoint ${s.endpointId} (fake); execute-api:/ shorthands expanded: ${s.shorthandsExpanded}`,
+          `stage ${s.stage}, endpoint ${s.endpointId} (fake); execute-api:/ shorthands expanded: ${apis.reduce((n, a) => n + a.shorthandsExpanded, 0)}` +
+          (apis.length > 1 ? `; and ${apis.length - 1} more API(s) in ${stack}, each with its own fake id` : ""),
       );
-      if (options.verbose) for (const x of s.substitutions) lines.push(`      ${x.reference} → ${x.value}  (${x.note})`);
+      if (options.verbose) for (const a of apis) for (const x of a.substitutions) lines.push(`      ${x.reference} → ${x.value}  (${x.note})`);
     }
     lines.push("");
   }
   const rows = [
-    ["stack", "services", "principals", "paths", "cases", "allowed", "denied", "mismatches", "integrations traced", "time"],
-    ...report.stacks.map((s) => [
-      s.stack,
-      String(s.services.length),
-      String(s.principals),
-      String(s.paths),
-      String(s.cases),
-      String(s.allowed),
-      String(s.denied),
-      String(s.mismatches.length),
-      String(s.integrationsTraced),
-      `${(s.ms / 1000).toFixed(2)} s`,
-    ]),
+    ["stack", "APIs", "services", "principals", "paths", "cases", "allowed", "denied", "mismatches", "integrations traced", "time"],
+    ...[...byStack].map(([stack, apis]) => {
+      const sum = (f: (s: StackIsolationReport) => number) => apis.reduce((n, s) => n + f(s), 0);
+      return [
+        stack,
+        String(apis.length),
+        String(sum((s) => s.services.length)),
+        // Per API; the largest when a stack has several.
+        String(Math.max(...apis.map((s) => s.principals))),
+        String(Math.max(...apis.map((s) => s.paths))),
+        String(sum((s) => s.cases)),
+        String(sum((s) => s.allowed)),
+        String(sum((s) => s.denied)),
+        String(sum((s) => s.mismatches.length)),
+        String(sum((s) => s.integrationsTraced)),
+        `${(sum((s) => s.ms) / 1000).toFixed(2)} s`,
+      ];
+    }),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) lines.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));

@@ -55,7 +55,10 @@ function healthyAccount() {
   const ec2 = mock(EC2Client);
   ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [{ VpcEndpointId: EP, State: "available", PrivateDnsEnabled: true, DnsEntries: [{ DnsName: "x" }] }] });
   const apigw = mock(APIGatewayClient);
-  apigw.on(GetRestApisCommand).resolves({ items: [{ id: "abc123", name: STACK.replace(/^/, "farcar-"), endpointConfiguration: { vpcEndpointIds: [EP] } }] });
+  // One API per service.
+  apigw.on(GetRestApisCommand).resolves({
+    items: ["checkout", "disputes"].map((s, i) => ({ id: `abc12${i}`, name: `farcar-${STACK}-${s}`, endpointConfiguration: { vpcEndpointIds: [EP] } })),
+  });
   const org = mock(OrganizationsClient);
   org.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Name: "farcar-proxy-guardrails" }] });
   const clients: DoctorClients = {
@@ -78,7 +81,7 @@ describe("doctorPlan", () => {
     expect(s.cluster).toBe("farcar-afterpay-staging-ingress");
     expect(s.services).toContainEqual({ name: "farcar-afterpay-staging-in-checkout", targetGroup: "fci-tg-afterpay-staging-checkout" });
     expect(s.repositories).toEqual(expect.arrayContaining(["farcar/envoy", "farcar/identity"]));
-    expect(s.apiName).toBe("farcar-afterpay-staging-ingress");
+    expect(s.apiNames).toEqual(["farcar-afterpay-staging-ingress-checkout", "farcar-afterpay-staging-ingress-disputes"]);
     expect(s.createsCa).toBe(true);
     expect(plan.stacks.map((x) => x.stack)).toEqual([STACK, "afterpay-staging-egress"]);
     expect(plan.scp).toEqual({ name: "farcar-proxy-guardrails", targetId: "ou-ab12-proxies01" });
@@ -117,7 +120,12 @@ describe("runDoctor", () => {
       services: input.services.map((n) => ({ serviceName: n, status: "ACTIVE", runningCount: 0, desiredCount: 2, taskDefinition: "td", events: [{ message: "unable to pull image" }] })),
     }));
     elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
-    apigw.on(GetRestApisCommand).resolves({ items: [{ id: "abc123", name: "farcar-afterpay-staging-ingress", endpointConfiguration: { vpcEndpointIds: [] } }] });
+    apigw.on(GetRestApisCommand).resolves({
+      items: [
+        { id: "abc120", name: "farcar-afterpay-staging-ingress-checkout", endpointConfiguration: { vpcEndpointIds: [EP] } },
+        { id: "abc121", name: "farcar-afterpay-staging-ingress-disputes", endpointConfiguration: { vpcEndpointIds: [] } },
+      ],
+    });
     org.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
     const findings = await runDoctor({ ...plan, stacks: plan.stacks.slice(0, 1) }, clients, NOW);
     const fail = (check: string) => findings.filter((f) => f.check === check && f.status === "fail");

@@ -81,14 +81,13 @@ describe("farcar check", () => {
   });
 
   test("a fleet AWS cannot hold fails like synth would (quota checks run)", async () => {
-    const services = Array.from(
-      { length: 12 },
-      (_, i) => `          svc-${i}:\n            roleArns: [arn:aws:iam::333333333333:role/service-role-number-${i}]\n            targets: [ledger]\n`,
-    ).join("");
+    // One API per service: one service whose 150 roles overflow its own API's resource policy.
+    const roles = Array.from({ length: 150 }, (_, i) => `arn:aws:iam::333333333333:role/service-role-number-${i}`).join(", ");
+    const services = `          crowded:\n            roleArns: [${roles}]\n            targets: [ledger]\n`;
     const dir = workdir({ "big.yaml": BASE_FLEET + services });
     const r = await farcar(["check", "big.yaml"], dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/over API Gateway's 8192/);
+    expect(r.stderr).toMatch(/resource policy characters per REST API: \d+ of 8192/);
   });
 
   test("a missing file names the file and how to choose one", async () => {

@@ -277,3 +277,18 @@ describe("fleet file errors", () => {
     expect(problems.map((p) => p.split(":").slice(1, 2)[0])).toEqual(["1", "20", "30"]);
   });
 });
+
+describe("services per environment (one private REST API each)", () => {
+  const many = (n: number) =>
+    BASE_FLEET +
+    Array.from({ length: n }, (_, i) => `          extra-${i}:\n            roleArns: [arn:aws:iam::333333333333:role/extra-${i}]\n            targets: [ledger]\n`).join("");
+
+  test("600 inbound services are accepted (the private-API ceiling); 601 fail at the inbound map, with the fix", () => {
+    expect(fleetFromYaml(many(598)).environments[0].inbound).toHaveLength(600);
+    expect(problemsOf(many(599))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^inline\\.yaml:\\d+:\\d+: ${ENV.replace(/\./g, "\\.")}\\.inbound: has 601 services; an account allows 600 private REST APIs per region \\(not adjustable\\), one per service: move services to another environment`),
+      ),
+    ]);
+  });
+});

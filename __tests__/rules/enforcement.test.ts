@@ -59,12 +59,12 @@ describe("the example fleet", () => {
     const app = Testing.app();
     const { ingress } = buildFleet(app, loadFleet(EXAMPLE_FLEET));
     const stack = ingress[0];
-    stack.api.methods["checkout/payments"].addOverride("authorization", "NONE");
+    stack.apis.checkout.methods["checkout/payments"].addOverride("authorization", "NONE");
     const err = synthError(app);
     expect(err.message).toMatch(
       new RegExp(
-        `^1 security rule violation .*\\n  \\[FC-APIGW-IAM-AUTH\\] ${stack.node.id}/api/m-checkout-payments ` +
-          `\\(aws_api_gateway_method\\.api_m-checkout-payments_[0-9A-F]{8}\\): method "ANY" has authorization "NONE"\\. Fix: `
+        `^1 security rule violation .*\\n  \\[FC-APIGW-IAM-AUTH\\] ${stack.node.id}/api-checkout/m-checkout-payments ` +
+          `\\(aws_api_gateway_method\\.api-checkout_m-checkout-payments_[0-9A-F]{8}\\): method "ANY" has authorization "NONE"\\. Fix: `
       )
     );
   });

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { loadFleet } from "../../config/load";
 import { assignSlots, LISTENER_PORT_BASE, lockDrift, lockFileFor, readLock, servicesPerNlb, updateLock } from "../../config/lock";
 import { BASE_FLEET } from "../config/fleet-fixture";
-import { EXAMPLE_FLEET } from "../support/synth";
+import { AnnotationMetadataEntryType } from "cdktf";
+import { EXAMPLE_FLEET, synthFleet } from "../support/synth";
 
 const ROOT = path.resolve(__dirname, "../..");
 const names = (n: number, prefix = "svc") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -106,5 +107,29 @@ describe("npm run lock", () => {
     const next = updateLock(lock, smaller);
     expect(Object.keys(next.environments)).not.toContain(fleet.environments[0].key);
     expect(lockDrift(lock, smaller)).toEqual(expect.arrayContaining([expect.stringMatching(/is no longer in the fleet file$/)]));
+  });
+});
+
+describe("the stacks take their slots from the lock", () => {
+  test("a service keeps its locked NLB and port; a service the lock lacks gets the next one, with a warning to run npm run lock", () => {
+    // GIVEN a lock that places checkout at port 10007 and does not know disputes yet
+    const dir = mkdtempSync(path.join(tmpdir(), "farcar-lock-stacks-"));
+    cpSync(path.join(ROOT, "examples/mesh"), path.join(dir, "mesh"), { recursive: true });
+    writeFileSync(path.join(dir, "fleet.yaml"), BASE_FLEET);
+    const lock = {
+      version: 1,
+      environments: { "afterpay-staging": { ingress: { nlbs: [{ nextPort: 10008 }], services: { checkout: { nlb: 0, port: 10007 } } } } },
+    };
+    writeFileSync(lockFileFor(path.join(dir, "fleet.yaml")), JSON.stringify(lock));
+    // WHEN the stacks are synthesized
+    const synth = synthFleet(loadFleet(path.join(dir, "fleet.yaml")));
+    const tf = synth.json("afterpay-staging-ingress");
+    const listenerOf = (service: string) => Object.entries<Record<string, unknown>>(tf.resource.aws_lb_listener).find(([id]) => id.startsWith(`farcar-${service}_`))![1];
+    // THEN checkout listens where the lock says, disputes on the NLB's next port
+    expect(listenerOf("checkout").port).toBe(10007);
+    expect(listenerOf("disputes").port).toBe(10008);
+    const [stack] = synth.stacks.ingress;
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toContainEqual(expect.stringMatching(/fleet\.lock\.json is out of date \(disputes has no slot yet\): run npm run lock and commit it$/));
   });
 });

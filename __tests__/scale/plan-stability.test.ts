@@ -8,60 +8,34 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BASE_FLEET } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { offlineCopy, terraform } from "../support/terraform";
+import { comparePlans, plannedResources } from "./plans";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const STACK = "afterpay-staging-ingress";
 /**
- * Resources every service shares today, which a new service changes: the API's resource policy
- * (one statement per service) and its deployment (re-triggered by the new routes).
+ * Resources shared by services that a new service may change (help/scaling.md): none when its
+ * roles are in a caller account another service already has. (A new caller account changes the
+ * execute-api endpoint policy, which lists the callers' accounts: the second test.)
  */
-const SHARED_TYPES = new Set(["aws_api_gateway_rest_api_policy", "aws_api_gateway_deployment"]);
+const SHARED_TYPES = new Set<string>();
 
 const work = mkdtempSync(path.join(tmpdir(), "farcar-plan-"));
 afterAll(() => (process.env.KEEP_PLANS ? undefined : rmSync(work, { recursive: true, force: true })));
 
-/** Planned resources of the ingress stack of `fleetYaml`, by address. */
-async function plannedResources(fleetYaml: string, label: string): Promise<Map<string, Json>> {
-  const s = synthFleet(fleetFromYaml(fleetYaml));
-  const dir = offlineCopy(s.dir(STACK), path.join(work, label));
-  for (const args of [
-    ["init", "-input=false", "-no-color"],
-    ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", "-out=plan.bin"],
-  ]) {
-    const r = await terraform(dir, args);
-    if (!r.ok) throw new Error(`${label}: terraform ${args[0]}: ${r.stderr}\n${r.stdout.slice(-3000)}`);
-  }
-  const show = await terraform(dir, ["show", "-json", "plan.bin"]);
-  if (!show.ok) throw new Error(`${label}: terraform show: ${show.stderr}`);
-  const plan = JSON.parse(show.stdout) as Json;
-  // A first plan knows few computed values, so compare what Terraform will evaluate too: each
-  // resource's configuration expressions (its literal arguments, templates and references).
-  const expressions = new Map<string, Json>((plan.configuration.root_module.resources as Json[]).map((r) => [r.address, r.expressions]));
-  const out = new Map<string, Json>();
-  for (const rc of plan.resource_changes as Json[]) {
-    out.set(rc.address, { actions: rc.change.actions, after: rc.change.after, unknown: rc.change.after_unknown, expressions: expressions.get(rc.address) });
-  }
-  return out;
-}
+const plan = (fleetYaml: string, label: string) => plannedResources(synthFleet(fleetFromYaml(fleetYaml)).dir(STACK), work, label);
+const refunds = (account: string) => `          refunds:\n            roleArns: [arn:aws:iam::${account}:role/refunds-staging]\n            targets: [payments]\n`;
 
-test("adding a service changes only its own resources and the documented shared ones", async () => {
-  const before = await plannedResources(BASE_FLEET, "n");
-  const after = await plannedResources(
-    BASE_FLEET + "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds-staging]\n            targets: [payments]\n",
-    "n-plus-1",
-  );
-  const changed: string[] = [];
-  for (const [address, plan] of before) {
-    const next = after.get(address);
-    expect({ address, kept: next !== undefined }).toEqual({ address, kept: true }); // nothing of another service disappears
-    if (JSON.stringify(next) !== JSON.stringify(plan)) changed.push(address);
-  }
+test("adding a service changes only its own resources (and, for a new caller account, the endpoint policy)", async () => {
+  const before = await plan(BASE_FLEET, "n");
+  const after = await plan(BASE_FLEET + refunds("333333333333"), "n-plus-1");
+  const { removed, changed, added } = comparePlans(before, after);
+  expect(removed).toEqual([]); // nothing of another service disappears
   expect(changed.filter((a) => !SHARED_TYPES.has(a.split(".")[0]))).toEqual([]);
-  // The comparison sees what changes: the shared policy and deployment do.
-  expect(changed.map((a) => a.split(".")[0]).sort()).toEqual([...SHARED_TYPES].sort());
-  const added = [...after.keys()].filter((a) => !before.has(a));
   expect(added.length).toBeGreaterThan(20);
-  // Every new resource is the new service's: its Farcar, identity and routes carry its name.
+  // Every new resource is the new service's: its API, Farcar, identity and routes carry its name.
   expect(added.filter((a) => !/refunds/.test(a))).toEqual([]);
-}, 600_000);
+
+  // The comparison sees what changes: a service from a caller account no other service has
+  // changes the endpoint policy (it names the callers' accounts), and only that.
+  const otherAccount = await plan(BASE_FLEET + refunds("999999999999"), "n-plus-1-new-account");
+  expect(comparePlans(before, otherAccount).changed).toEqual([expect.stringMatching(/^aws_vpc_endpoint_policy\.acquisition-network_execute-api-endpoint-policy/)]);
+}, 900_000);

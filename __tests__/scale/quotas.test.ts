@@ -83,7 +83,7 @@ describe("the shared-NLB, API-per-service layout", () => {
   });
 });
 
-describe("the per-service-NLB layout (what the stacks generate today)", () => {
+describe("the article's per-service-NLB layout, and the layout the stacks generate", () => {
   test("one API for all services: the resource policy is its limit", () => {
     // One role and all seven methods each: ~750 characters per service.
     const fits = input(names(10).map((n) => service(n)), perServiceNlbLayout(names(10)));
@@ -101,9 +101,12 @@ describe("the per-service-NLB layout (what the stacks generate today)", () => {
       expect(exceededQuotas(stack.quotas)).toEqual([]);
       const env = s.fleet.environments.find((e) => e.key === stack.env.key)!;
       const services = stack.kind === "ingress" ? env.inbound.length : env.outbound.length;
-      expect(stack.quotas.find((f) => f.quota === "VPC links per account and region")!.measured).toBe(services);
+      // One API per service; one VPC link per shared NLB of the lock.
+      expect(stack.quotas.find((f) => f.quota === "private REST APIs per account and region")!.measured).toBe(services);
+      expect(stack.quotas.find((f) => f.quota === "VPC links per account and region")!.measured).toBe(stack.sharedNlbs.size);
+      expect(stack.sharedNlbs.size).toBe(new Set(Object.values(stack.slots.services).map((slot) => slot.nlb)).size);
       // `npm run cost -- --quotas` prints the same figures, from the same input.
-      expect(measureQuotas(directionQuotaInput(env, stack.kind))).toEqual(stack.quotas);
+      expect(measureQuotas(directionQuotaInput(env, stack.kind, stack.slots))).toEqual(stack.quotas);
     }
     const table = quotaTable(s.fleet);
     for (const stack of [...s.stacks.ingress, ...s.stacks.egress]) expect(table).toContain(`${stack.node.id} (us-east-1):`);

@@ -46,16 +46,19 @@ describe("egress stacks", () => {
 
   test("the resource policy lets each outbound service's caller roles invoke only its paths", () => {
     const tf = example.json("afterpay-production-egress");
-    const policy = JSON.parse(Object.values(all(tf, "aws_api_gateway_rest_api_policy"))[0].policy);
-    const allows = policy.Statement.filter((s: Json) => s.Effect === "Allow");
-    expect(allows.map((s: Json) => [s.Sid, s.Principal.AWS])).toEqual([
-      ["InvokeRiskScores", ["arn:aws:iam::111111111111:role/fraud-engine"]],
-      ["InvokeMerchantProfile", ["arn:aws:iam::111111111111:role/merchant-portal"]],
-    ]);
-    expect(allows[0].Resource).toHaveLength(HTTP_METHODS.length);
-    expect(policy.Statement.find((s: Json) => s.Sid === "DenyProxyAccountPrincipals").Condition).toEqual({
-      StringEquals: { "aws:PrincipalAccount": "555555555555" },
-    });
+    const policies = Object.entries(all(tf, "aws_api_gateway_rest_api_policy"));
+    const allowsOf = (service: string) => {
+      const [[, res]] = policies.filter(([id]) => id.startsWith(`api-${service}_policy_`));
+      const policy = JSON.parse(res.policy);
+      expect(policy.Statement.find((s: Json) => s.Sid === "DenyProxyAccountPrincipals").Condition).toEqual({
+        StringEquals: { "aws:PrincipalAccount": "555555555555" },
+      });
+      return policy.Statement.filter((s: Json) => s.Effect === "Allow").map((s: Json) => [s.Sid, s.Principal.AWS, s.Resource.length]);
+    };
+    // One API per outbound service, its policy naming only that service's caller roles.
+    expect(policies).toHaveLength(2);
+    expect(allowsOf("risk-scores")).toEqual([["InvokeRiskScores", ["arn:aws:iam::111111111111:role/fraud-engine"], HTTP_METHODS.length]]);
+    expect(allowsOf("merchant-profile")).toEqual([["InvokeMerchantProfile", ["arn:aws:iam::111111111111:role/merchant-portal"], HTTP_METHODS.length]]);
   });
 
   test("sigv4 as the task role: Envoy alone, no identity permissions, the task role is the signer", () => {

@@ -8,7 +8,7 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { DEFAULT_DRAIN_TIMING, targetPathPrefix } from "../../envoy/bootstrap";
-import { targetGroupName } from "../../config/names";
+import { sharedNlbName, targetGroupName } from "../../config/names";
 import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
@@ -28,7 +28,15 @@ const ref = (type: string, part: string, attr: string): string => {
   return `\${${type}.${ids[0]}.${attr}}`;
 };
 const ENDPOINT_ID = () => ref("aws_vpc_endpoint", "execute-api-endpoint", "id");
-const API = (attr: string) => ref("aws_api_gateway_rest_api", "api_", attr);
+/** The API of `service` (one per service, construct ID `api-<service>`). */
+const API = (attr: string, service = "checkout") => ref("aws_api_gateway_rest_api", `api-${service}_`, attr);
+const ingressStack = example.stacks.ingress.find((s) => s.node.id === STACK)!;
+/** The resource policy document of `service`'s API. */
+const policyOf = (json: Json, service: string): Json => {
+  const ids = Object.keys(json.resource.aws_api_gateway_rest_api_policy).filter((id) => id.startsWith(`api-${service}_policy_`));
+  expect(ids).toHaveLength(1);
+  return JSON.parse(json.resource.aws_api_gateway_rest_api_policy[ids[0]].policy);
+};
 
 describe("private REST API", () => {
   test("is PRIVATE and bound to this environment's execute-api endpoint", () => {
@@ -64,34 +72,38 @@ describe("private REST API", () => {
     for (const [id, integ] of integrations) {
       expect(integ.type).toBe("HTTP_PROXY");
       expect(integ.connection_type).toBe("VPC_LINK");
-      const [, service, target, proxy] = id.match(/^api_m-([a-z0-9-]+?)-(payments|ledger|identity|risk)(-proxy)?-integration/) ?? [];
+      const [, owner, service, target, proxy] = id.match(/^api-([a-z0-9-]+)_m-([a-z0-9-]+?)-(payments|ledger|identity|risk)(-proxy)?-integration/) ?? [];
       expect(service).toBeDefined();
+      // Each API carries its own service's routes only.
+      expect(owner).toBe(service);
+      // The integration goes to the service's slot: its shared NLB and its listener port (the lock).
+      const slot = ingressStack.slots.services[service];
+      const nlb = String.raw`\$\{aws_lb\.nlb-${slot.nlb}_nlb_[A-F0-9]+\.dns_name\}:${slot.port}`;
       // No header carries the target: a caller could add a second value to it.
       expect(Object.keys(integ.request_parameters ?? {})).toEqual(proxy ? ["integration.request.path.proxy"] : []);
       if (proxy) {
-        expect(integ.uri).toMatch(new RegExp(String.raw`^http://\$\{aws_lb\.farcar-[a-z-]+_nlb_[A-F0-9]+\.dns_name\}:8080` + `${targetPathPrefix(target)}\\{proxy\\}$`));
+        expect(integ.uri).toMatch(new RegExp(`^http://${nlb}${targetPathPrefix(target)}\\{proxy\\}$`));
         expect(integ.request_parameters["integration.request.path.proxy"]).toBe("method.request.path.proxy");
       } else {
-        expect(integ.uri.endsWith(`:8080${targetPathPrefix(target)}`)).toBe(true);
+        expect(integ.uri).toMatch(new RegExp(`^http://${nlb}${targetPathPrefix(target)}$`));
       }
-      // The integration goes to the caller's own Farcar (its VPC link).
-      expect(integ.connection_id).toContain(`farcar-${service}_vpc-link`);
+      // The VPC link of the service's NLB.
+      expect(integ.connection_id).toContain(`nlb-${slot.nlb}_vpc-link`);
     }
   });
 
-  test("the resource policy has one Allow per service naming exactly its roles and paths", () => {
-    const policy = JSON.parse(Object.values(resources("aws_api_gateway_rest_api_policy"))[0].policy);
-    const allows = policy.Statement.filter((s: Json) => s.Effect === "Allow");
-    expect(allows).toHaveLength(env.inbound.length);
+  test("each service has its own API, whose resource policy has one Allow naming exactly its roles and paths", () => {
+    expect(Object.keys(resources("aws_api_gateway_rest_api_policy"))).toHaveLength(env.inbound.length);
     for (const svc of env.inbound) {
-      const st = allows.find((s: Json) => s.Resource.every((r: string) => r.endsWith(`/${svc.name}/*`)));
-      expect(st.Principal.AWS).toEqual(svc.roleArns);
-      expect(st.Resource).toEqual(HTTP_METHODS.map((m) => `${API("execution_arn")}/production/${m}/${svc.name}/*`));
+      const allows = policyOf(tf, svc.name).Statement.filter((s: Json) => s.Effect === "Allow");
+      expect(allows).toHaveLength(1);
+      expect(allows[0].Principal.AWS).toEqual(svc.roleArns);
+      expect(allows[0].Resource).toEqual(HTTP_METHODS.map((m) => `${API("execution_arn", svc.name)}/production/${m}/${svc.name}/*`));
     }
   });
 
   test("the resource policy denies other endpoints and the proxy account's own principals", () => {
-    const policy = JSON.parse(Object.values(resources("aws_api_gateway_rest_api_policy"))[0].policy);
+    const policy = policyOf(tf, "checkout");
     const sid = (s: string) => policy.Statement.find((st: Json) => st.Sid === s);
     expect(sid("DenyOutsideEnvironmentEndpoint")).toMatchObject({
       Effect: "Deny",
@@ -105,14 +117,18 @@ describe("private REST API", () => {
   });
 
   test("a deployment is re-triggered by a change of routes, integrations or policy", () => {
-    const deployment = (yaml: string) =>
-      Object.values(synthFleet(fleetFromYaml(yaml)).json("afterpay-staging-ingress").resource.aws_api_gateway_deployment)[0] as Json;
+    const deployment = (yaml: string, service = "disputes") =>
+      Object.entries<Json>(synthFleet(fleetFromYaml(yaml)).json("afterpay-staging-ingress").resource.aws_api_gateway_deployment).find(([id]) =>
+        id.startsWith(`api-${service}_`),
+      )![1];
     const a = deployment(BASE_FLEET);
-    expect(a.triggers.policy).toMatch(/^\$\{sha1\(aws_api_gateway_rest_api_policy\.api_policy_[A-F0-9]+\.policy\)\}$/);
+    expect(a.triggers.policy).toMatch(/^\$\{sha1\(aws_api_gateway_rest_api_policy\.api-disputes_policy_[A-F0-9]+\.policy\)\}$/);
     expect(a.triggers.integrations).toMatch(/^\$\{sha1\(jsonencode\(\[\[aws_api_gateway_integration\./);
     expect(a.lifecycle.create_before_destroy).toBe(true);
     const b = deployment(fleetWith(["targets: [ledger]", "targets: [ledger, payments]"]));
     expect(b.triggers.routes).not.toEqual(a.triggers.routes);
+    // Another service's routes changing leaves this API's deployment alone.
+    expect(deployment(fleetWith(["targets: [ledger]", "targets: [ledger, payments]"]), "checkout")).toEqual(deployment(BASE_FLEET, "checkout"));
   });
 
   test("the stage writes JSON access logs, has metrics and throttling", () => {
@@ -133,22 +149,25 @@ describe("private REST API", () => {
       const [[attachmentId]] = of("aws_iam_role_policy_attachment").filter(([id]) => id.startsWith("api-logging"));
       // The account setting is made once its role may write logs (API Gateway checks the role).
       expect(account.depends_on).toEqual([`aws_iam_role_policy_attachment.${attachmentId}`]);
-      const [[apiId]] = of("aws_api_gateway_rest_api");
       const stageName = stack.split("-")[1];
+      const apis = of("aws_api_gateway_rest_api");
       const groups = of("aws_cloudwatch_log_group").filter(([, g]) => String(g.name).startsWith("API-Gateway-Execution-Logs_"));
-      expect(groups).toHaveLength(1);
-      const [[groupId, group]] = groups;
-      expect(group.name).toBe(`API-Gateway-Execution-Logs_\${aws_api_gateway_rest_api.${apiId}.id}/${stageName}`);
-      expect(group.retention_in_days).toBe("${var.log_retention_days}");
-      const [[, stage]] = of("aws_api_gateway_stage");
-      const [[, settings]] = of("aws_api_gateway_method_settings");
-      for (const r of [stage, settings]) {
-        expect(r.depends_on).toEqual(
-          expect.arrayContaining([`aws_api_gateway_account.${accountId}`, `aws_cloudwatch_log_group.${groupId}`]),
-        );
+      expect(groups).toHaveLength(apis.length);
+      for (const [apiId] of apis) {
+        const service = apiId.replace(/_api_[A-F0-9]+$/, "");
+        const [[groupId, group]] = groups.filter(([id]) => id.startsWith(`${service}_`));
+        expect(group.name).toBe(`API-Gateway-Execution-Logs_\${aws_api_gateway_rest_api.${apiId}.id}/${stageName}`);
+        expect(group.retention_in_days).toBe("${var.log_retention_days}");
+        const [[, stage]] = of("aws_api_gateway_stage").filter(([id]) => id.startsWith(`${service}_`));
+        const [[, settings]] = of("aws_api_gateway_method_settings").filter(([id]) => id.startsWith(`${service}_`));
+        for (const r of [stage, settings]) {
+          expect(r.depends_on).toEqual(
+            expect.arrayContaining([`aws_api_gateway_account.${accountId}`, `aws_cloudwatch_log_group.${groupId}`]),
+          );
+        }
+        // Logging is what needs the role: the method settings turn execution logs on.
+        expect(settings.settings.logging_level).toBe("ERROR");
       }
-      // Logging is what needs the role: the method settings turn execution logs on.
-      expect(settings.settings.logging_level).toBe("ERROR");
     },
   );
 });
@@ -156,10 +175,9 @@ describe("private REST API", () => {
 describe("methods", () => {
   test("a service narrowed to some methods is allowed those methods only, on both sides", () => {
     const tidal = example.json("tidal-production-ingress");
-    const policy = JSON.parse(Object.values<Json>(tidal.resource.aws_api_gateway_rest_api_policy)[0].policy);
-    const royalties = policy.Statement.find((s: Json) => s.Sid === "InvokeRoyalties");
+    const royalties = policyOf(tidal, "royalties").Statement.find((s: Json) => s.Sid === "InvokeRoyalties");
     expect(royalties.Resource.map((r: string) => r.split("/").slice(-3, -2)[0])).toEqual(["GET", "POST"]);
-    const payouts = policy.Statement.find((s: Json) => s.Sid === "InvokePayouts");
+    const payouts = policyOf(tidal, "payouts").Statement.find((s: Json) => s.Sid === "InvokePayouts");
     expect(payouts.Resource).toHaveLength(HTTP_METHODS.length);
     const caller = JSON.parse(tidal.output.caller_identity_policies.value.royalties);
     expect(caller.Statement[0].Resource).toEqual(royalties.Resource);
@@ -265,10 +283,19 @@ describe("network", () => {
     expect(rules.map((r) => [r.cidr_ipv4, r.from_port, r.to_port])).toEqual([["10.201.0.0/16", 443, 443]]);
   });
 
-  test("the endpoint policy allows invoking this environment's API only", () => {
+  test("the endpoint policy allows invoking this proxy account's APIs only, with the callers' accounts' credentials only", () => {
     const policy = JSON.parse(Object.values(resources("aws_vpc_endpoint_policy"))[0].policy);
+    const callerAccounts = [...new Set(env.inbound.flatMap((s) => s.roleArns.map((a) => a.split(":")[4])))].sort();
+    expect(callerAccounts.length).toBeGreaterThan(0);
     expect(policy.Statement).toEqual([
-      { Sid: "InvokeThisEnvironmentsApiOnly", Effect: "Allow", Principal: "*", Action: "execute-api:Invoke", Resource: `${API("execution_arn")}/*` },
+      {
+        Sid: "InvokeThisEnvironmentsApiOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: "arn:aws:execute-api:us-east-1:${data.terraform_remote_state.org-state.outputs.account_id_afterpay_production}:*/*",
+        Condition: { StringEquals: { "aws:PrincipalAccount": callerAccounts } },
+      },
     ]);
   });
 
@@ -341,9 +368,9 @@ describe("connectivity settings (mesh.routing, mesh.dns, network.callerRouting)"
 });
 
 describe("Farcar per inbound service", () => {
-  test("an internal cross-zone NLB with a security group that admits nothing", () => {
+  test("a slot on an internal cross-zone shared NLB with a security group that admits nothing", () => {
     expect(synthText).toHaveResourceWithProperties(Lb, {
-      name: "fci-afterpay-production-checkout",
+      name: sharedNlbName("ingress", "afterpay", "production", 0),
       load_balancer_type: "network",
       internal: true,
       enable_cross_zone_load_balancing: true,
@@ -353,14 +380,31 @@ describe("Farcar per inbound service", () => {
     expect(nlbSgIngress).toEqual([]);
   });
 
-  test("the task security group admits only the NLB's security group, on the listener and health ports", () => {
-    const taskIngress = Object.values(resources("aws_vpc_security_group_ingress_rule")).filter((r) => String(r.security_group_id).includes("farcar-checkout_task-sg"));
-    const nlbSg = ref("aws_security_group", "farcar-checkout_nlb-sg", "id");
-    expect(taskIngress.map((r) => [r.from_port, r.to_port, r.referenced_security_group_id]).sort()).toEqual([
+  test("the tasks admit only their own NLB's security group (through its members group), on the traffic and health ports", () => {
+    const ingress = Object.values(resources("aws_vpc_security_group_ingress_rule"));
+    // The task's own group admits nothing; the members group of its NLB admits that NLB only.
+    expect(ingress.filter((r) => String(r.security_group_id).includes("farcar-checkout_task-sg"))).toEqual([]);
+    const slot = ingressStack.slots.services.checkout;
+    const nlbSg = ref("aws_security_group", `nlb-${slot.nlb}_nlb-sg`, "id");
+    const members = ref("aws_security_group", `nlb-${slot.nlb}_members-sg`, "id");
+    const admitted = ingress.filter((r) => r.security_group_id === members);
+    expect(admitted.map((r) => [r.from_port, r.to_port, r.referenced_security_group_id]).sort()).toEqual([
       [8080, 8080, nlbSg],
       [8081, 8081, nlbSg],
     ]);
-    expect(taskIngress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
+    expect(admitted.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
+    // The NLB's group may send only to its members group, on the same ports.
+    const egress = Object.values(resources("aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === nlbSg);
+    expect(egress.map((r) => [r.from_port, r.referenced_security_group_id]).sort()).toEqual([
+      [8080, members],
+      [8081, members],
+    ]);
+    const service = Object.values(resources("aws_ecs_service")).find((x) => x.name === "farcar-afterpay-production-in-checkout")!;
+    expect(service.network_configuration.security_groups).toEqual([ref("aws_security_group", "farcar-checkout_task-sg", "id"), members]);
+    // Its listener is on its slot's port of that NLB and forwards to its own target group only.
+    const listener = Object.entries(resources("aws_lb_listener")).find(([id]) => id.startsWith("farcar-checkout_"))![1];
+    expect(listener).toMatchObject({ port: slot.port, load_balancer_arn: ref("aws_lb", `nlb-${slot.nlb}_nlb`, "arn") });
+    expect(listener.default_action).toEqual([{ type: "forward", target_group_arn: ref("aws_lb_target_group", "farcar-checkout_targets", "arn") }]);
   });
 
   test("the target group health-checks Envoy's health listener and waits for Envoy to close its connections", () => {
@@ -412,7 +456,12 @@ describe("Farcar per inbound service", () => {
 
 describe("outputs", () => {
   test("an invoke URL and a caller identity policy per inbound service", () => {
-    expect(tf.output.invoke_urls.value.checkout).toBe(`https://${API("id")}-${ENDPOINT_ID()}.execute-api.us-east-1.amazonaws.com/production/checkout/`);
+    for (const svc of env.inbound) {
+      expect(tf.output.invoke_urls.value[svc.name]).toBe(
+        `https://${API("id", svc.name)}-${ENDPOINT_ID()}.execute-api.us-east-1.amazonaws.com/production/${svc.name}/`,
+      );
+      expect(tf.output.rest_api_ids.value[svc.name]).toBe(API("id", svc.name));
+    }
     const policy = JSON.parse(tf.output.caller_identity_policies.value.disputes);
     expect(policy.Statement[0]).toMatchObject({ Effect: "Allow", Action: "execute-api:Invoke" });
     expect(policy.Statement[0].Resource).toHaveLength(HTTP_METHODS.length);
@@ -433,9 +482,9 @@ describe("stability", () => {
         BASE_FLEET + "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds-staging]\n            targets: [payments]\n",
       ),
     ).json("afterpay-staging-ingress");
-    // Resources whose content must reflect the new service: the policy gains a statement and a
-    // new deployment publishes the new routes.
-    const expectedChanges = new Set(["aws_api_gateway_rest_api_policy", "aws_api_gateway_deployment"]);
+    // With an API per service and NLBs shared by slot, nothing of another service changes; the
+    // endpoint policy would change only for a caller account no service had (not the case here).
+    const expectedChanges = new Set<string>();
     let added = 0;
     for (const [type, byId] of Object.entries<Record<string, Json>>(grown.resource)) {
       for (const [id, config] of Object.entries(byId)) {
@@ -451,9 +500,9 @@ describe("stability", () => {
       for (const id of Object.keys(byId)) expect(grown.resource[type]?.[id]).toBeDefined();
     }
     expect(added).toBeGreaterThan(20);
-    const before = JSON.parse(Object.values<Json>(base.resource.aws_api_gateway_rest_api_policy)[0].policy).Statement;
-    const after = JSON.parse(Object.values<Json>(grown.resource.aws_api_gateway_rest_api_policy)[0].policy).Statement;
-    for (const st of before) expect(after).toContainEqual(st);
-    expect(after).toHaveLength(before.length + 1);
+    // The new service has its own API, policy and deployment.
+    expect(Object.keys(grown.resource.aws_api_gateway_rest_api).filter((id) => !base.resource.aws_api_gateway_rest_api[id])).toEqual([
+      expect.stringMatching(/^api-refunds_api_/),
+    ]);
   });
 });

@@ -39,20 +39,34 @@ describe("traceIntegrations", () => {
     expect([...bySvc("checkout")][0]).not.toBe([...bySvc("disputes")][0]);
   });
 
+  test("tells services apart by listener port on their shared NLB", () => {
+    // GIVEN the generated layout: checkout and disputes on one shared NLB, each on its own port
+    const report = trace(original);
+    const nlb = idOf(original, "aws_lb", "nlb-0_");
+    expect(new Set(report.traces.map((t) => t.nlb))).toEqual(new Set([nlb]));
+    const portOf = (s: string) => new Set(report.traces.filter((t) => t.service === s).map((t) => t.port));
+    expect(portOf("checkout")).toEqual(new Set([10000]));
+    expect(portOf("disputes")).toEqual(new Set([10001]));
+    // THEN a disputes integration pointed at checkout's port on that NLB is caught
+    const tf = copy();
+    integrationsOf(tf, "disputes")[0].uri = `http://\${aws_lb.${nlb}.dns_name}:10000/`;
+    expect(trace(tf).problems).toEqual([expect.stringMatching(/the Farcar of checkout, not of disputes$/)]);
+  });
+
   test("fails when an integration's URI names another NLB than its VPC link reaches", () => {
     const tf = copy();
-    const otherNlb = idOf(tf, "aws_lb", "farcar-disputes");
-    integrationsOf(tf, "checkout")[0].uri = `http://\${aws_lb.${otherNlb}.dns_name}:8080/`;
+    // A second NLB (the layout of a direction with more services than one NLB takes).
+    const otherNlb = "nlb-1_nlb_0000";
+    tf.resource.aws_lb[otherNlb] = { ...tf.resource.aws_lb[idOf(tf, "aws_lb", "nlb-0_")], name: "other" };
+    integrationsOf(tf, "checkout")[0].uri = `http://\${aws_lb.${otherNlb}.dns_name}:10000/`;
     expect(trace(tf).problems).toEqual([expect.stringMatching(new RegExp(`its URI names aws_lb\\.${otherNlb} but its VPC link reaches aws_lb\\.`))]);
   });
 
-  test("fails when an integration of /checkout reaches the Farcar of disputes (link and URI both moved)", () => {
+  test("fails when an integration of /checkout reaches the Farcar of disputes (its port on the shared NLB)", () => {
     const tf = copy();
-    const link = idOf(tf, "aws_api_gateway_vpc_link", "farcar-disputes");
-    const nlb = idOf(tf, "aws_lb", "farcar-disputes");
+    const nlb = idOf(tf, "aws_lb", "nlb-0_");
     const [integration] = integrationsOf(tf, "checkout");
-    integration.connection_id = `\${aws_api_gateway_vpc_link.${link}.id}`;
-    integration.uri = `http://\${aws_lb.${nlb}.dns_name}:8080/`;
+    integration.uri = `http://\${aws_lb.${nlb}.dns_name}:10001/`;
     expect(trace(tf).problems).toEqual([expect.stringMatching(/\/checkout\/\S+ reaches aws_ecs_service\.\S+ \(farcar-afterpay-staging-in-disputes\), the Farcar of disputes, not of checkout$/)]);
   });
 
@@ -83,25 +97,4 @@ describe("traceIntegrations", () => {
     expect(trace(tf).problems).toEqual(expect.arrayContaining([expect.stringMatching(/: disputes: no ECS service named farcar-afterpay-staging-in-disputes$/)]));
   });
 
-  test("tells services apart by listener port on a shared NLB", () => {
-    // GIVEN disputes moved onto checkout's NLB, on its own listener port (the shared-NLB layout)
-    const tf = copy();
-    const nlb = idOf(tf, "aws_lb", "farcar-checkout");
-    const link = idOf(tf, "aws_api_gateway_vpc_link", "farcar-checkout");
-    const listener = tf.resource.aws_lb_listener[idOf(tf, "aws_lb_listener", "farcar-disputes")];
-    listener.load_balancer_arn = `\${aws_lb.${nlb}.arn}`;
-    listener.port = 10001;
-    for (const i of integrationsOf(tf, "disputes")) {
-      i.connection_id = `\${aws_api_gateway_vpc_link.${link}.id}`;
-      i.uri = String(i.uri).replace(/^http:\/\/\$\{aws_lb\.[\w-]+\.dns_name\}:8080/, `http://\${aws_lb.${nlb}.dns_name}:10001`);
-    }
-    // THEN every integration still reaches its own Farcar, distinguished by the port
-    const report = trace(tf);
-    expect(report.problems).toEqual([]);
-    expect(new Set(report.traces.map((t) => t.nlb))).toEqual(new Set([nlb]));
-    expect(new Set(report.traces.filter((t) => t.service === "disputes").map((t) => t.port))).toEqual(new Set([10001]));
-    // AND a disputes integration pointed at checkout's port on that NLB is caught
-    integrationsOf(tf, "disputes")[0].uri = `http://\${aws_lb.${nlb}.dns_name}:8080/`;
-    expect(trace(tf).problems).toEqual([expect.stringMatching(/the Farcar of checkout, not of disputes$/)]);
-  });
 });

@@ -1,28 +1,28 @@
 /**
- * One Farcar: the article's per-service layout. VPC link → internal NLB (with a security group
- * that admits nothing) → IP target group → Fargate service running the identity sidecar and Envoy.
+ * One Farcar in its slot on a shared NLB (help/scaling.md): a listener on the slot's port of the
+ * SharedNlb → its own IP target group → a Fargate service running the identity sidecar and Envoy.
+ * The NLB, its security groups and its VPC link belong to SharedNlb.
  *
  * Network paths, closed by default:
- *   - NLB: traffic arrives only through the VPC link (PrivateLink; the NLB's inbound rules are not
- *     enforced on it by design, and it has no inbound rules for anything else); it may send only
- *     to the task security group on the listener and health ports.
- *   - Tasks: admit only the NLB's security group, on the listener and health ports; send only to
- *     the VPC endpoints (443), S3 (image layers) and the mesh on the targets' ports.
+ *   - NLB: traffic arrives only through the VPC link (SharedNlb); it may send only to the members
+ *     group of its own Farcars, on the container traffic and health ports.
+ *   - Tasks: carry the members group of their NLB (admits that NLB only) and their own group (no
+ *     inbound rules); send only to the VPC endpoints (443), S3 (image layers) and the upstreams on
+ *     the targets' ports.
  */
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { ApiGatewayVpcLink } from "@cdktf/provider-aws/lib/api-gateway-vpc-link";
+import type { ApiGatewayVpcLink } from "@cdktf/provider-aws/lib/api-gateway-vpc-link";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Lb } from "@cdktf/provider-aws/lib/lb";
+import type { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { HEALTH_CHECK_PATH } from "../../envoy/bootstrap";
 import type { EnvoyContainerLaunch } from "../../envoy/render";
 import { IDENTITY_DIR } from "../../envoy/identity-files";
@@ -31,6 +31,7 @@ import { renderPolicy, type PolicyDocument } from "../iam/policy-document";
 import { fargateMemoryChoices } from "../../config/checks";
 import { limitedName } from "../../config/names";
 import { numberArg } from "../terraform-values";
+import type { SharedNlb } from "./shared-nlb";
 import { ecsTasksTrustPolicy, farcarExecutionPolicy } from "./policies";
 
 export const ENVOY_CONTAINER_NAME = "envoy";
@@ -50,9 +51,12 @@ export interface FarcarNetwork {
 export interface FarcarServiceProps {
   /** Readable name of the Farcar, e.g. `farcar-afterpay-staging-in-checkout` (roles, family, logs). */
   readonly name: string;
-  /** NLB and target group names (≤ 32 characters, from config/names.ts). */
-  readonly nlbName: string;
+  /** Target group name (≤ 32 characters, from config/names.ts). */
   readonly targetGroupName: string;
+  /** The shared NLB this Farcar listens on (its slot in the lock file). */
+  readonly nlb: SharedNlb;
+  /** The Farcar's listener port on `nlb` (its slot in the lock file, from 10000). */
+  readonly listenerPort: number;
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
@@ -111,44 +115,23 @@ export class FarcarService extends Construct {
       if (!mapping) throw new Error(`${props.name}: the Envoy launch has no "${name}" port`);
       return mapping.containerPort;
     };
-    const listenerPort = port("traffic");
+    const trafficPort = port("traffic");
     const healthPort = port("health");
     const { network } = props;
 
     // --- security groups -------------------------------------------------------------------
-    this.nlbSecurityGroup = new SecurityGroup(this, "nlb-sg", {
-      name: `${props.name}-nlb`,
-      description: `NLB of ${props.name}: no inbound rules (VPC link only); outbound to its tasks`,
-      vpcId: network.vpcId,
-      tags: { Name: `${props.name}-nlb` },
-    });
+    // The task's own group has no inbound rules: the members group of its NLB admits that NLB only
+    // (SharedNlb), on the traffic and health ports admitted here.
+    const shared = props.nlb;
+    shared.admit(trafficPort);
+    shared.admit(healthPort);
+    this.nlbSecurityGroup = shared.securityGroup;
     this.taskSecurityGroup = new SecurityGroup(this, "task-sg", {
       name: `${props.name}-task`,
-      description: `Tasks of ${props.name}: inbound from its NLB only`,
+      description: `Tasks of ${props.name}: inbound only through the members group of its NLB; outbound to endpoints and upstreams`,
       vpcId: network.vpcId,
       tags: { Name: `${props.name}-task` },
     });
-    for (const [label, port] of [
-      ["traffic", listenerPort],
-      ["health", healthPort],
-    ] as const) {
-      new VpcSecurityGroupEgressRule(this, `nlb-to-task-${label}`, {
-        securityGroupId: this.nlbSecurityGroup.id,
-        description: `${label} to the Farcar tasks`,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        referencedSecurityGroupId: this.taskSecurityGroup.id,
-      });
-      new VpcSecurityGroupIngressRule(this, `task-from-nlb-${label}`, {
-        securityGroupId: this.taskSecurityGroup.id,
-        description: `${label} from the Farcar NLB`,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        referencedSecurityGroupId: this.nlbSecurityGroup.id,
-      });
-    }
     new VpcSecurityGroupEgressRule(this, "task-to-endpoints", {
       securityGroupId: this.taskSecurityGroup.id,
       description: "HTTPS to the VPC interface endpoints (ECR, logs, STS, identity)",
@@ -180,22 +163,14 @@ export class FarcarService extends Construct {
       });
     }
 
-    // --- NLB, target group, listener, VPC link -----------------------------------------------
-    this.nlb = new Lb(this, "nlb", {
-      name: props.nlbName,
-      loadBalancerType: "network",
-      internal: true,
-      subnets: [...network.subnetIds],
-      securityGroups: [this.nlbSecurityGroup.id],
-      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "off",
-      enableCrossZoneLoadBalancing: true,
-      enableDeletionProtection: false,
-    });
+    // --- target group and listener on the shared NLB ----------------------------------------
+    this.nlb = shared.nlb;
+    this.vpcLink = shared.vpcLink;
     this.targetGroup = new LbTargetGroup(this, "targets", {
       name: props.targetGroupName,
       targetType: "ip",
       protocol: "TCP",
-      port: listenerPort,
+      port: trafficPort,
       vpcId: network.vpcId,
       // Long enough for Envoy to close every connection it had when deregistration began
       // (max_connection_duration + route timeout; FarcarDrainTiming, checked in resolveFarcarDrain):
@@ -214,18 +189,15 @@ export class FarcarService extends Construct {
         unhealthyThreshold: 2,
       },
     });
+    // The listener's port is the service's slot on the shared NLB (config/lock.ts); it forwards to
+    // this service's target group only, whose targets are the tasks on the container port.
     this.listener = new LbListener(this, "listener", {
       loadBalancerArn: this.nlb.arn,
-      port: listenerPort,
+      port: props.listenerPort,
       protocol: "TCP",
       defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
     });
-    this.vpcLink = new ApiGatewayVpcLink(this, "vpc-link", {
-      name: props.name,
-      description: `API Gateway to ${props.name}`,
-      targetArns: [this.nlb.arn],
-    });
-    this.backendBaseUrl = `http://${this.nlb.dnsName}:${listenerPort}`;
+    this.backendBaseUrl = `http://${this.nlb.dnsName}:${props.listenerPort}`;
 
     // --- logs and roles -------------------------------------------------------------------------
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
@@ -338,10 +310,10 @@ export class FarcarService extends Construct {
       enableExecuteCommand: false,
       networkConfiguration: {
         subnets: [...network.subnetIds],
-        securityGroups: [this.taskSecurityGroup.id],
+        securityGroups: [this.taskSecurityGroup.id, shared.membersSecurityGroup.id],
         assignPublicIp: false,
       },
-      loadBalancer: [{ targetGroupArn: this.targetGroup.arn, containerName: ENVOY_CONTAINER_NAME, containerPort: listenerPort }],
+      loadBalancer: [{ targetGroupArn: this.targetGroup.arn, containerName: ENVOY_CONTAINER_NAME, containerPort: trafficPort }],
       dependsOn: [this.listener],
     });
   }

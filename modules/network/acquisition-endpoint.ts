@@ -41,16 +41,20 @@ export interface AcquisitionEndpointProps {
 }
 
 /**
- * Endpoint policy: this endpoint can only be used to invoke the given API (by its execution ARN),
- * so it is no general door into other private APIs.
+ * Endpoint policy: this endpoint can only be used to invoke the given APIs (an API's execution ARN,
+ * or `arn:…:execute-api:{region}:{proxy-account}:*` for every API of the proxy account, which holds
+ * only this direction's Farcar APIs: help/scaling.md), so it is no general door into other private
+ * APIs; and, when `callerAccounts` is given, only with credentials of those accounts
+ * (`aws:PrincipalAccount`), so nobody can carry another account's credentials through it.
  */
-export function executeApiEndpointPolicy(apiExecutionArn: string): PolicyDocument {
+export function executeApiEndpointPolicy(apiExecutionArn: string, callerAccounts: readonly string[] = []): PolicyDocument {
   return policyDocument({
     Sid: "InvokeThisEnvironmentsApiOnly",
     Effect: "Allow",
     Principal: "*",
     Action: "execute-api:Invoke",
     Resource: `${apiExecutionArn}/*`,
+    ...(callerAccounts.length ? { Condition: { StringEquals: { "aws:PrincipalAccount": [...new Set(callerAccounts)].sort() } } } : {}),
   });
 }
 
@@ -122,11 +126,14 @@ export class AcquisitionEndpoint extends Construct {
     });
   }
 
-  /** Limit the endpoint to one API. A separate resource: the API's policy also names this endpoint. */
-  public restrictTo(apiExecutionArn: string): VpcEndpointPolicy {
+  /**
+   * Limit the endpoint to the given APIs and caller accounts (executeApiEndpointPolicy). A separate
+   * resource: the APIs' policies also name this endpoint.
+   */
+  public restrictTo(apiExecutionArn: string, callerAccounts: readonly string[] = []): VpcEndpointPolicy {
     return new VpcEndpointPolicy(this, "execute-api-endpoint-policy", {
       vpcEndpointId: this.endpoint.id,
-      policy: renderPolicy(executeApiEndpointPolicy(apiExecutionArn)),
+      policy: renderPolicy(executeApiEndpointPolicy(apiExecutionArn, callerAccounts)),
     });
   }
 }
