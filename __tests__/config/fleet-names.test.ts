@@ -2,20 +2,11 @@
  * Names that would make two environments, or another role and the SVID issuer, indistinguishable:
  * refused at fleet load with a located error, nothing synthesized.
  */
-import { FleetError, formatProblem } from "../../config/errors";
 import { farcarName, ISSUER_ROLE_PREFIX, issuerRoleName, stackName } from "../../config/names";
-import { fleetFromYaml } from "../support/synth";
+import { fleetFromYaml, fleetProblems } from "../support/synth";
 import { BASE_FLEET, fleetWith } from "./fleet-fixture";
 
-function problemsOf(text: string): string[] {
-  try {
-    fleetFromYaml(text);
-  } catch (err) {
-    if (err instanceof FleetError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected the fleet to be rejected");
-}
+const problemsOf = fleetProblems;
 
 /** A complete environment named `name` (n keeps its account, CIDRs and role apart from the others). */
 const environment = (name: string, n: number) => `      ${name}:

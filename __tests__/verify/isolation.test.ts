@@ -11,66 +11,11 @@ import {
   mapApiPolicies,
   verifyIsolation,
   type IsolationReport,
-  type Mismatch,
   type TerraformJson,
 } from "../../verify";
 import { fleetWith } from "../config/fleet-fixture";
-import { fleetFromYaml, synthFleet, synthFleetFile, type Synthesized } from "../support/synth";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const STACK = "afterpay-staging-ingress";
-const CHECKOUT = "arn:aws:sts::333333333333:assumed-role/checkout-staging/farcar-verify";
-const PROXY_ADMIN = "arn:aws:sts::900000000001:assumed-role/farcar-verify-proxy-admin/farcar-verify";
-
-function stacksOf(s: Synthesized): Record<string, TerraformJson> {
-  return Object.fromEntries(s.stackNames.map((n) => [n, s.json(n)]));
-}
-
-/** Distinct (principal, identity, path, endpoint kind) of the mismatches, sorted, with the methods each covers. */
-function holes(mismatches: readonly Mismatch[]): string[] {
-  const byKey = new Map<string, Set<string>>();
-  for (const m of mismatches) {
-    const key = `${m.principal} ${m.identity} ${m.path} ${m.endpoint.kind} expected ${m.expected} got ${m.got}`;
-    byKey.set(key, (byKey.get(key) ?? new Set()).add(m.method));
-  }
-  for (const [key, methods] of byKey) expect({ key, methods: [...methods].sort() }).toEqual({ key, methods: [...API_GATEWAY_METHODS].sort() });
-  return [...byKey.keys()].sort();
-}
-
-/** The report of `service`'s API in `stack` (each service has its own API). */
-function stackReport(report: IsolationReport, stack = STACK, service = "checkout") {
-  const s = report.stacks.find((r) => r.stack === stack && r.services.includes(service));
-  expect(s).toBeDefined();
-  return s!;
-}
-
-/** Every API report of `stack`, summed. */
-function stackTotals(report: IsolationReport, stack = STACK) {
-  const apis = report.stacks.filter((r) => r.stack === stack);
-  expect(apis.length).toBeGreaterThan(0);
-  return {
-    apis: apis.length,
-    allowed: apis.reduce((n, r) => n + r.allowed, 0),
-    cases: apis.reduce((n, r) => n + r.cases, 0),
-    mismatches: apis.flatMap((r) => r.mismatches),
-  };
-}
-
-/** Replace one statement's Resource list (policy JSON still holds Terraform references). */
-function withResources(sid: string, f: (resources: string[]) => string[]) {
-  return (doc: { Statement: Json[] }) => ({
-    ...doc,
-    Statement: doc.Statement.map((s) => (s.Sid === sid ? { ...s, Resource: f([s.Resource].flat()) } : s)),
-  });
-}
-
-function withoutStatement(sid: string) {
-  return (doc: { Statement: Json[] }) => {
-    expect(doc.Statement.some((s) => s.Sid === sid)).toBe(true);
-    return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
-  };
-}
+import { CHECKOUT, holes, PROXY_ADMIN, STACK, stackReport, stacksOf, stackTotals, withoutStatement, withResources, type Json } from "./support";
+import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
 
 describe("example fleet", () => {
   const example = synthFleetFile();

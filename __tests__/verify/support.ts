@@ -1,4 +1,4 @@
-/** Shared helpers of the isolation-proof tests (split in three files so Jest's two workers share them). */
+/** Shared helpers of the isolation-proof tests (isolation.test.ts, parallel.test.ts). */
 import { API_GATEWAY_METHODS, type IsolationReport, type Mismatch, type TerraformJson } from "../../verify";
 import type { Synthesized } from "../support/synth";
 
@@ -23,10 +23,23 @@ export function holes(mismatches: readonly Mismatch[]): string[] {
   return [...byKey.keys()].sort();
 }
 
-export function stackReport(report: IsolationReport, stack = STACK) {
-  const s = report.stacks.find((r) => r.stack === stack);
+/** The report of `service`'s API in `stack` (each service has its own API). */
+export function stackReport(report: IsolationReport, stack = STACK, service = "checkout") {
+  const s = report.stacks.find((r) => r.stack === stack && r.services.includes(service));
   expect(s).toBeDefined();
   return s!;
+}
+
+/** Every API report of `stack`, summed. */
+export function stackTotals(report: IsolationReport, stack = STACK) {
+  const apis = report.stacks.filter((r) => r.stack === stack);
+  expect(apis.length).toBeGreaterThan(0);
+  return {
+    apis: apis.length,
+    allowed: apis.reduce((n, r) => n + r.allowed, 0),
+    cases: apis.reduce((n, r) => n + r.cases, 0),
+    mismatches: apis.flatMap((r) => r.mismatches),
+  };
 }
 
 /** Replace one statement's Resource list (policy JSON still holds Terraform references). */
@@ -43,4 +56,3 @@ export function withoutStatement(sid: string) {
     return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
   };
 }
-
