@@ -1,7 +1,10 @@
 /** Generated fleets for the benchmarks (bench/synth.ts). */
 
-/** Services one environment can hold today with two methods each: the API resource policy (8192 characters) is the limit (help/scaling in issue 13). */
-export const SERVICES_PER_ENVIRONMENT_TODAY = 20;
+/**
+ * Services one environment can hold per direction: one private API per service, and 600 private
+ * APIs per account and region, not adjustable (help/scaling.md; the fleet check in config/).
+ */
+export const SERVICES_PER_ENVIRONMENT_TODAY = 600;
 
 /** A fleet of `acquisitions` × `environments`, each with `services` inbound services of 3 targets and two methods. */
 export function generatedFleet(acquisitions: number, environments: number, services: number): string {
@@ -35,7 +38,7 @@ export function generatedFleet(acquisitions: number, environments: number, servi
         "        inbound:",
       );
       for (let s = 0; s < services; s++) {
-        // Two methods per service: 20 services then fit the 8192-character resource policy.
+        // Two methods per service (each service has its own API and resource policy).
         lines.push(
           `          svc${s}: { roleArns: [arn:aws:iam::333333333333:role/a${a}-e${e}-s${s}], targets: [payments, ledger, risk], methods: [GET, POST] }`,
         );
@@ -56,6 +59,6 @@ export function fittingLayout(environments: number, services: number): { acquisi
     acquisitions: 1,
     environments: envs,
     services: SERVICES_PER_ENVIRONMENT_TODAY,
-    note: `${environments}×${services} does not fit today's resource-policy quota (≤ ${SERVICES_PER_ENVIRONMENT_TODAY} services per environment): measured as ${envs}×${SERVICES_PER_ENVIRONMENT_TODAY}`,
+    note: `${environments}×${services} does not fit the private-API quota (≤ ${SERVICES_PER_ENVIRONMENT_TODAY} services per environment): measured as ${envs}×${SERVICES_PER_ENVIRONMENT_TODAY}`,
   };
 }

@@ -10,10 +10,9 @@
  *   npm run bench -- --runs 5 --only 1x10,1x100      # some sizes
  *   npm run bench -- --tests                         # also the test suite
  *
- * Sizes are environments × services per environment. Today's API resource policy (8192
- * characters) holds about 20 two-method services per environment (bench/fleets.ts); a larger
- * size is measured with the same number of services spread over more environments, and the
- * output says so (issue 13 changes that layout).
+ * Sizes are environments × services per environment. One environment holds up to 600 services
+ * per direction (one private API each, bench/fleets.ts); a larger size is measured with the same
+ * number of services spread over more environments, and the output says so.
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
