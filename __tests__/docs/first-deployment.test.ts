@@ -298,8 +298,8 @@ describe("help/first-deployment.md", () => {
     for (const f of fields) expect({ field: f, inSchema: anywhere(schema, f.split(".")) }).toEqual({ field: f, inSchema: true });
   });
   test("the runbook names every output of the ingress and egress stacks a person acts on; the hand-off says what the network owners route", () => {
-    // rest_api_id and stage_name are read by tools (farcar doctor, the module's callers), not handed to anyone.
-    const forTools = new Set(["rest_api_id", "stage_name"]);
+    // rest_api_ids and stage_name are read by tools (farcar doctor, the module's callers), not handed to anyone.
+    const forTools = new Set(["rest_api_ids", "stage_name"]);
     const handOff = text.slice(text.indexOf("## 6. Hand the outputs"), text.indexOf("\n## ", text.indexOf("## 6. Hand the outputs") + 1));
     for (const stack of ["afterpay-staging-ingress", "afterpay-staging-egress"]) {
       const outputs = Object.keys(stackJson(stack).output ?? {}).filter((o) => !forTools.has(o));
