@@ -6,8 +6,8 @@
  * was once the fallback when no routing was configured; this rule keeps it from coming back.
  * (The VPC's Amazon DNS resolver is not filtered by security groups, so no DNS egress is needed.)
  */
-import { NOT_APPLICABLE, blocks, defineRule, failIf, strings, type ResourceConfig, type RuleResult } from "./rule";
-import { isAnywhere } from "./ec2-no-open-ingress";
+import { NOT_APPLICABLE, defineRule, failIf, type ResourceConfig, type RuleResult } from "./rule";
+import { isAnywhere, securityGroupRules } from "./ec2-no-open-ingress";
 
 const TYPES = ["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_egress_rule"];
 
@@ -25,24 +25,8 @@ export const ec2NoOpenEgress = defineRule({
   appliesTo: TYPES,
   evaluate(resource: ResourceConfig): RuleResult {
     if (resource.mode === "data" || !TYPES.includes(resource.type)) return NOT_APPLICABLE;
-    const c = resource.config;
-    const reasons: string[] = [];
-    const check = (what: string, cidrs: unknown) => {
-      for (const cidr of strings(cidrs).filter(isAnywhere)) reasons.push(`${what} to ${cidr}`);
-    };
-    if (resource.type === "aws_security_group") {
-      blocks(c.egress).forEach((rule, i) => {
-        check(`egress[${i}]`, rule.cidr_blocks);
-        check(`egress[${i}]`, rule.ipv6_cidr_blocks);
-      });
-    } else if (resource.type === "aws_security_group_rule") {
-      if (c.type !== "egress") return NOT_APPLICABLE;
-      check("egress rule", c.cidr_blocks);
-      check("egress rule", c.ipv6_cidr_blocks);
-    } else {
-      check("egress rule", c.cidr_ipv4);
-      check("egress rule", c.cidr_ipv6);
-    }
-    return failIf(reasons);
+    const rules = securityGroupRules(resource, "egress");
+    if (!rules) return NOT_APPLICABLE;
+    return failIf(rules.flatMap((r) => r.cidrs.filter(isAnywhere).map((cidr) => `${r.where} to ${cidr}`)));
   },
 });

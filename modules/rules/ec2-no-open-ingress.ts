@@ -19,34 +19,47 @@ export const ec2NoOpenIngress = defineRule({
   appliesTo: TYPES,
   evaluate(resource: ResourceConfig): RuleResult {
     if (resource.mode === "data" || !TYPES.includes(resource.type)) return NOT_APPLICABLE;
-    const c = resource.config;
-    const reasons: string[] = [];
-    const check = (what: string, cidrs: unknown) => {
-      for (const cidr of strings(cidrs).filter(isAnywhere)) reasons.push(`${what} from ${cidr}`);
-    };
-    if (resource.type === "aws_security_group") {
-      blocks(c.ingress).forEach((rule, i) => {
-        const what = `ingress[${i}] (${portRange(rule.protocol, rule.from_port, rule.to_port)})`;
-        check(what, rule.cidr_blocks);
-        check(what, rule.ipv6_cidr_blocks);
-      });
-    } else if (resource.type === "aws_security_group_rule") {
-      if (c.type !== "ingress") return NOT_APPLICABLE;
-      const what = `ingress rule (${portRange(c.protocol, c.from_port, c.to_port)})`;
-      check(what, c.cidr_blocks);
-      check(what, c.ipv6_cidr_blocks);
-    } else {
-      const what = `ingress rule (${portRange(c.ip_protocol, c.from_port, c.to_port)})`;
-      check(what, c.cidr_ipv4);
-      check(what, c.cidr_ipv6);
-    }
-    return failIf(reasons);
+    const rules = securityGroupRules(resource, "ingress");
+    if (!rules) return NOT_APPLICABLE;
+    return failIf(rules.flatMap((r) => r.cidrs.filter(isAnywhere).map((cidr) => `${r.where} (${r.ports}) from ${cidr}`)));
   },
 });
 
 /** A /0 prefix: every IPv4 or IPv6 address (0.0.0.0/0, ::/0, ::0/0, …). */
 export function isAnywhere(cidr: string): boolean {
   return /\/0+$/.test(cidr.trim());
+}
+
+/** One rule of a security-group resource: where it sits, its protocol and ports, and its CIDRs (IPv4 then IPv6). */
+export interface SecurityGroupRule {
+  readonly where: string;
+  readonly ports: string;
+  readonly cidrs: readonly string[];
+}
+
+/**
+ * The `direction` rules a security-group resource holds — the inline blocks of an
+ * aws_security_group, an aws_security_group_rule of that type, or an
+ * aws_vpc_security_group_<direction>_rule — or undefined when it holds none of that direction.
+ * FC-SG-OPEN-INGRESS and FC-SG-OPEN-EGRESS both read rules through it.
+ */
+export function securityGroupRules(resource: ResourceConfig, direction: "ingress" | "egress"): SecurityGroupRule[] | undefined {
+  const c = resource.config;
+  if (resource.type === "aws_security_group") {
+    return blocks(c[direction]).map((rule, i) => ({
+      where: `${direction}[${i}]`,
+      ports: portRange(rule.protocol, rule.from_port, rule.to_port),
+      cidrs: [...strings(rule.cidr_blocks), ...strings(rule.ipv6_cidr_blocks)],
+    }));
+  }
+  if (resource.type === "aws_security_group_rule") {
+    if (c.type !== direction) return undefined;
+    return [{ where: `${direction} rule`, ports: portRange(c.protocol, c.from_port, c.to_port), cidrs: [...strings(c.cidr_blocks), ...strings(c.ipv6_cidr_blocks)] }];
+  }
+  if (resource.type === `aws_vpc_security_group_${direction}_rule`) {
+    return [{ where: `${direction} rule`, ports: portRange(c.ip_protocol, c.from_port, c.to_port), cidrs: [...strings(c.cidr_ipv4), ...strings(c.cidr_ipv6)] }];
+  }
+  return undefined;
 }
 
 function portRange(protocol: unknown, from: unknown, to: unknown): string {
