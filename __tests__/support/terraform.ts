@@ -15,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { withMachineLock } from "./machine-lock";
 
 const run = promisify(execFile);
 
@@ -22,25 +23,32 @@ export const PROVIDER_MIRROR = "/opt/tf-plugins";
 export const TERRAFORM = process.env.TERRAFORM_BIN || "terraform";
 
 /**
- * One provider cache for every `terraform init` of the test run (and of later runs): `init` links
- * the provider from it instead of installing it again (a registry download when there is no mirror).
- * With the unpacked mirror, init already links into /opt/tf-plugins; the cache costs nothing then.
+ * Provider installation. With the unpacked filesystem mirror, `terraform init` links each work
+ * directory's provider straight into /opt/tf-plugins (a symlink, ~0.6 s): nothing to cache, and
+ * no plugin_cache_dir is set — Terraform's plugin cache is not safe for concurrent `init`s
+ * (hashicorp/terraform#31964), and two Jest workers initialising at once against one cache failed
+ * with "could not read package directory … linux_amd64". Without a mirror, one cache serves every
+ * `init` of the test run (and later runs) and inits are serialised by a machine-wide lock.
  * https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache
  */
 export const PLUGIN_CACHE_DIR = process.env.TF_PLUGIN_CACHE_DIR || path.join(tmpdir(), "farcar-tf-plugin-cache");
+const useMirror = () => existsSync(PROVIDER_MIRROR);
 
 let cliConfig: string | undefined;
 
-/** Environment for terraform: mirror config when present, shared plugin cache, fake credentials, no telemetry. */
+/** Environment for terraform: mirror config when present (else a shared plugin cache), fake credentials, no telemetry. */
 export function terraformEnv(): NodeJS.ProcessEnv {
   if (cliConfig === undefined) {
-    mkdirSync(PLUGIN_CACHE_DIR, { recursive: true });
     const dir = mkdtempSync(path.join(tmpdir(), "farcar-tfrc-"));
     cliConfig = path.join(dir, "terraform.rc");
-    const mirror = existsSync(PROVIDER_MIRROR) ? `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n` : "";
-    writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(PLUGIN_CACHE_DIR)}\n${mirror}`);
+    if (useMirror()) {
+      writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
+    } else {
+      mkdirSync(PLUGIN_CACHE_DIR, { recursive: true });
+      writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(PLUGIN_CACHE_DIR)}\n`);
+    }
   }
-  return {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TF_CLI_CONFIG_FILE: cliConfig,
     TF_IN_AUTOMATION: "1",
@@ -49,6 +57,9 @@ export function terraformEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: "farcar-test-fake-secret-key-not-real-0000",
     AWS_EC2_METADATA_DISABLED: "true",
   };
+  // A TF_PLUGIN_CACHE_DIR from the caller's environment would override the CLI config's choice.
+  if (useMirror()) delete env.TF_PLUGIN_CACHE_DIR;
+  return env;
 }
 
 export interface TerraformResult {
@@ -61,6 +72,12 @@ export interface TerraformResult {
 export const TERRAFORM_TIMEOUT_MS = Number(process.env.FARCAR_TERRAFORM_TIMEOUT_MS) || 240_000;
 
 export async function terraform(cwd: string, args: string[]): Promise<TerraformResult> {
+  // The shared plugin cache (no mirror) is not safe for concurrent inits: one at a time per machine.
+  if (args[0] === "init" && !useMirror()) return withMachineLock("terraform-init", () => runTerraform(cwd, args), TERRAFORM_TIMEOUT_MS);
+  return runTerraform(cwd, args);
+}
+
+async function runTerraform(cwd: string, args: string[]): Promise<TerraformResult> {
   try {
     const { stdout, stderr } = await run(TERRAFORM, args, {
       cwd,
