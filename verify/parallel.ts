@@ -12,7 +12,7 @@ import { verifyIsolation, type IsolationReport, type VerifyOptions } from "./iso
 import type { TerraformJson } from "./terraform-refs";
 
 export interface ParallelOptions extends VerifyOptions {
-  /** Worker threads (default: available cores, at most 4); 1 runs in this thread. */
+  /** Worker threads (default: available cores, at most 4); 1 runs in this thread (unless a pool is given). */
   readonly workers?: number;
 }
 
@@ -55,39 +55,90 @@ export function mergeReports(parts: readonly IsolationReport[], ms: number): Iso
   };
 }
 
+export interface ParallelRunOptions extends ParallelOptions {
+  /**
+   * Workers started earlier (`startIsolationWorkers`), e.g. while the fleet was being synthesized:
+   * used for every share (also a single one, so this thread stays free), then closed.
+   * @default - workers started here when there is more than one share
+   */
+  readonly pool?: IsolationWorkers;
+}
+
 /** `verifyIsolation` with the APIs shared out between worker threads. */
 export async function verifyIsolationParallel(
   fleet: Fleet,
   synthesized: Readonly<Record<string, TerraformJson>>,
-  options: ParallelOptions = {},
+  options: ParallelRunOptions = {},
 ): Promise<IsolationReport> {
-  const { workers = Math.min(4, availableParallelism()), ...verifyOptions } = options;
-  const shares = shareOut(synthesized, workers, verifyOptions.stacks);
-  if (shares.length <= 1) return verifyIsolation(fleet, synthesized, verifyOptions);
+  const { workers = options.pool?.size ?? defaultWorkers(), pool, ...verifyOptions } = options;
+  const shares = shareOut(synthesized, pool ? Math.min(workers, pool.size) : workers, verifyOptions.stacks);
+  if (!pool && shares.length <= 1) return verifyIsolation(fleet, synthesized, verifyOptions);
   const started = performance.now();
-  const parts = await Promise.all(shares.map((simulateOnly) => inWorker(fleet, synthesized, { ...verifyOptions, simulateOnly })));
-  return mergeReports(parts, performance.now() - started);
+  const running = pool ?? startIsolationWorkers(shares.length);
+  try {
+    const parts = await Promise.all(shares.map((simulateOnly, i) => running.run(i, fleet, synthesized, { ...verifyOptions, simulateOnly })));
+    return mergeReports(parts, performance.now() - started);
+  } finally {
+    await running.close();
+  }
 }
 
-/** The worker runs this same module's compiled or TypeScript source; under tsx it registers tsx first. */
-function inWorker(fleet: Fleet, synthesized: Readonly<Record<string, TerraformJson>>, options: VerifyOptions): Promise<IsolationReport> {
+/** Default worker count: the available cores, at most 4. */
+export function defaultWorkers(): number {
+  return Math.min(4, availableParallelism());
+}
+
+/**
+ * Worker threads that load the isolation proof (and iam-simulate) as soon as they are started, so
+ * that start-up overlaps whatever the caller does next (scripts/verify.ts starts them before it
+ * synthesizes the fleet). Each worker simulates one share, then exits.
+ */
+export interface IsolationWorkers {
+  readonly size: number;
+  /** Simulate `options.simulateOnly` on worker `index`. */
+  run(index: number, fleet: Fleet, synthesized: Readonly<Record<string, TerraformJson>>, options: VerifyOptions): Promise<IsolationReport>;
+  /** Stop every worker (also those never given a share). */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker runs this same module's compiled or TypeScript source; under tsx it registers tsx
+ * first. It requires the isolation module right away and waits for its share.
+ */
+export function startIsolationWorkers(n: number): IsolationWorkers {
   const self = __filename;
   const loader = self.endsWith(".ts") ? `require(${JSON.stringify(require.resolve("tsx/cjs/api"))}).register();` : "";
   const source = `${loader}
-const { parentPort, workerData } = require("node:worker_threads");
-require(${JSON.stringify(path.join(path.dirname(self), `isolation${path.extname(self)}`))})
-  .verifyIsolation(workerData.fleet, workerData.synthesized, workerData.options)
-  .then((report) => parentPort.postMessage({ report }), (err) => parentPort.postMessage({ error: String(err && err.stack || err) }));`;
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(source, { eval: true, workerData: { fleet, synthesized, options } });
-    worker.once("message", (m: { report?: IsolationReport; error?: string }) => {
-      void worker.terminate();
-      if (m.report) resolve(m.report);
-      else reject(new Error(`verify worker: ${m.error}`));
+const { parentPort } = require("node:worker_threads");
+const { verifyIsolation } = require(${JSON.stringify(path.join(path.dirname(self), `isolation${path.extname(self)}`))});
+parentPort.once("message", ({ fleet, synthesized, options }) =>
+  verifyIsolation(fleet, synthesized, options)
+    .then((report) => parentPort.postMessage({ report }), (err) => parentPort.postMessage({ error: String((err && err.stack) || err) })));`;
+  const workers = Array.from({ length: Math.max(1, n) }, () => {
+    const worker = new Worker(source, { eval: true });
+    // A worker that fails before it is given a share reports it when it is.
+    const failed = new Promise<never>((_, reject) => {
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`verify worker exited with code ${code}`)));
     });
-    worker.once("error", reject);
-    worker.once("exit", (code) => {
-      if (code !== 0) reject(new Error(`verify worker exited with code ${code}`));
-    });
+    failed.catch(() => undefined);
+    return { worker, failed };
   });
+  return {
+    size: workers.length,
+    run(index, fleet, synthesized, options) {
+      const { worker, failed } = workers[index];
+      const done = new Promise<IsolationReport>((resolve, reject) => {
+        worker.once("message", (m: { report?: IsolationReport; error?: string }) => {
+          if (m.report) resolve(m.report);
+          else reject(new Error(`verify worker: ${m.error}`));
+        });
+      });
+      worker.postMessage({ fleet, synthesized, options });
+      return Promise.race([done, failed]);
+    },
+    async close() {
+      await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    },
+  };
 }

@@ -2,10 +2,12 @@
  * `npm run verify` on worker threads (verify/parallel.ts): the same proof as in one thread — the
  * same APIs, cases, outcomes and mismatches — with the APIs shared out between the workers.
  */
-import { mapApiPolicies, shareOut, verifyIsolation, verifyIsolationParallel } from "../../verify";
+import { mapApiPolicies, shareOut, startIsolationWorkers, verifyIsolation, verifyIsolationParallel } from "../../verify";
 import { synthFleetFile } from "../support/synth";
 import { stacksOf } from "./support";
 
+// Started before the synth, as scripts/verify.ts does: the workers load while this thread synthesizes.
+const pool = startIsolationWorkers(2);
 const example = synthFleetFile();
 const clean = stacksOf(example);
 const SELECTED = ["afterpay-staging-egress", "tidal-production-egress"];
@@ -26,14 +28,16 @@ describe("verifyIsolationParallel", () => {
     expect(shareOut(clean, 2, SELECTED).flat().sort()).toEqual(SELECTED);
   });
 
-  test("two workers give the report one thread gives, mismatches included", async () => {
+  afterAll(() => pool.close());
+
+  test("two workers started early give the report one thread gives, mismatches included", async () => {
     // One of the two APIs broken (no endpoint deny), so there is something to find.
     const broken = {
       ...clean,
       [SELECTED[1]]: mapApiPolicies(clean[SELECTED[1]], (doc) => ({ ...doc, Statement: doc.Statement.filter((s) => s.Sid !== "DenyOutsideEnvironmentEndpoint") })),
     };
     const options = { stacks: SELECTED, crossCheckEvery: 0 };
-    const [serial, parallel] = [await verifyIsolation(example.fleet, broken, options), await verifyIsolationParallel(example.fleet, broken, { ...options, workers: 2 })];
+    const [serial, parallel] = [await verifyIsolation(example.fleet, broken, options), await verifyIsolationParallel(example.fleet, broken, { ...options, pool })];
     expect(serial.mismatches).toBeGreaterThan(0);
     expect(summary(parallel)).toEqual(summary(serial));
   }, 120_000);
