@@ -5,8 +5,9 @@
  * handed to a different question, nor shared so that one caller's edit reaches the next.
  * The full proofs (isolation.test.ts, guardrails.test.ts) check every verdict on real policies.
  */
+import { createRequire } from "node:module";
 import { runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
-import { evaluate, prepareIdentityPolicy, prepareResourcePolicy, prepareServiceControlPolicy, roleSessionArn, type InvokeRequest } from "../../verify/simulator";
+import { evaluate, evaluateChecked, prepareIdentityPolicy, prepareResourcePolicy, prepareServiceControlPolicy, roleSessionArn, type InvokeRequest } from "../../verify/simulator";
 
 const API = "arn:aws:execute-api:us-east-1:900000000001:a1b2c3d4e5";
 const ENDPOINT = "vpce-0123456789abcdef0";
@@ -115,5 +116,24 @@ describe("patched iam-simulate", () => {
     const stackset = "arn:aws:iam::900000000001:role/stacksets-exec-me";
     const order = [admin, deployer, stackset, admin, stackset, deployer, admin];
     expect(order.map(simulate)).toEqual(["ExplicitlyDenied", "Allowed", "Allowed", "ExplicitlyDenied", "Allowed", "Allowed", "ExplicitlyDenied"]);
+  });
+
+  test("runSimulation looks a resource's type up once per (service, action, resource), with the same answer", async () => {
+    // iam-utils, as iam-simulate loads it: the resource-type match is most of runSimulation's cost.
+    const iamUtils = createRequire(require.resolve("@cloud-copilot/iam-simulate"))("@cloud-copilot/iam-utils") as Record<string, unknown>;
+    const req = request(CHECKOUT, "staging/PATCH/checkout/ledger/once", ENDPOINT);
+    const first = await evaluateChecked(req, resourcePolicy, [allowAll]);
+    const spy = jest.spyOn(iamUtils, "mostSpecificMatchingResourceTypePatterns" as never);
+    try {
+      const again = await evaluateChecked(req, resourcePolicy, [allowAll]);
+      expect(again).toEqual(first);
+      expect(first.result).toBe("Allowed");
+      expect(spy).not.toHaveBeenCalled(); // unpatched: once per runSimulation
+      // Another resource is looked up afresh.
+      expect((await evaluateChecked(request(CHECKOUT, "staging/GET/disputes/x", ENDPOINT), resourcePolicy, [allowAll])).result).toBe("ImplicitlyDenied");
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-/** Shared helpers of the isolation-proof tests (isolation.test.ts, parallel.test.ts). */
+/** Shared helpers of the isolation-proof tests (isolation.test.ts, parallel.test.ts, sampled.test.ts). */
 import { API_GATEWAY_METHODS, type IsolationReport, type Mismatch, type TerraformJson } from "../../verify";
 import type { Synthesized } from "../support/synth";
 
@@ -55,4 +55,23 @@ export function withoutStatement(sid: string) {
     expect(doc.Statement.some((s) => s.Sid === sid)).toBe(true);
     return { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== sid) };
   };
+}
+
+/** Terraform ID of the resource policy of `service`'s API in stack JSON `tf`. */
+export function policyIdOf(tf: Json, service: string): string {
+  const ids = Object.keys(tf.resource.aws_api_gateway_rest_api_policy).filter((k) => k.startsWith(`api-${service}_policy_`));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/**
+ * Stack JSON with only the resource policies of `services`' APIs (the APIs, their routes and
+ * everything else kept): verify then simulates those APIs alone, each with the matrix the fleet
+ * file gives it, for tests whose point is one API.
+ */
+export function onlyApisOf(tf: TerraformJson, services: readonly string[]): TerraformJson {
+  const copy = JSON.parse(JSON.stringify(tf)) as Json;
+  const keep = new Set(services.map((s) => policyIdOf(copy, s)));
+  for (const id of Object.keys(copy.resource.aws_api_gateway_rest_api_policy)) if (!keep.has(id)) delete copy.resource.aws_api_gateway_rest_api_policy[id];
+  return copy;
 }
