@@ -14,11 +14,12 @@
  * exits 1 on any HOLE or LOCKOUT.
  *
  *   --stack NAME  only this stack (repeatable)
- *   --full        evaluate every case with the validated runSimulation (~8× slower; alias --checked).
+ *   --full        evaluate every case with the validated runSimulation (~30× slower a case; alias --checked).
  *                 By default every case runs through the fast runUnsafeSimulation and a sample
  *                 (every 389th case, and every mismatch) is cross-checked with runSimulation.
- *   --workers N   simulate the APIs on N worker threads (default: the available cores, at most 4;
- *                 1 = in this thread)
+ *   --workers N   simulate the APIs on N worker threads, started before the synth (default: the
+ *                 available cores, at most 4; 1 = in this thread). The identity and guardrail
+ *                 proofs run on this thread meanwhile.
  *   --verbose     print every Terraform reference substitution
  *   --json FILE   also write the full report as JSON
  */
