@@ -1,9 +1,10 @@
 /**
  * The patches to iam-simulate and iam-policy (patches/@cloud-copilot+*.patch, applied by
- * patch-package on `npm ci`) memoise what they computed per request. Two things must hold: they
- * are applied (no ICU collation, no regex rebuilt, per request), and a remembered answer is never
- * handed to a different question, nor shared so that one caller's edit reaches the next.
- * The full proofs (isolation.test.ts, guardrails.test.ts) check every verdict on real policies.
+ * patch-package on `npm ci`) remember what those libraries recomputed on every request. Two things
+ * must hold: they are applied (no ICU collation per request once warm; one resource-type lookup per
+ * request resource), and a remembered answer is never handed to a different question, nor shared so
+ * that one caller's in-place edit reaches the next (verdicts do not depend on what was asked before).
+ * The proofs' own tests (isolation.test.ts, guardrails.test.ts) check every verdict on real policies.
  */
 import { createRequire } from "node:module";
 import { runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
