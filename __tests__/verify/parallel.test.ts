@@ -3,14 +3,16 @@
  * same APIs, cases, outcomes and mismatches — with the APIs shared out between the workers.
  */
 import { mapApiPolicies, shareOut, startIsolationWorkers, verifyIsolation, verifyIsolationParallel } from "../../verify";
-import { synthFleetFile } from "../support/synth";
+import { generateFleetYaml } from "../../bench/fleet";
+import { fleetFromYaml, synthFleet } from "../support/synth";
 import { stacksOf } from "./support";
 
 // Started before the synth, as scripts/verify.ts does: the workers load while this thread synthesizes.
 const pool = startIsolationWorkers(2);
-const example = synthFleetFile();
+// The smallest fleet with two stacks that have APIs: an ingress (two services) and an egress stack.
+const example = synthFleet(fleetFromYaml(generateFleetYaml({ inbound: 2, outbound: 1 })));
 const clean = stacksOf(example);
-const SELECTED = ["afterpay-staging-egress", "tidal-production-egress"];
+const SELECTED = ["bigco-production-egress", "bigco-production-ingress"];
 
 const summary = (r: Awaited<ReturnType<typeof verifyIsolation>>) => ({
   ok: r.ok,
@@ -31,7 +33,7 @@ describe("verifyIsolationParallel", () => {
   afterAll(() => pool.close());
 
   test("two workers started early give the report one thread gives, mismatches included", async () => {
-    // One of the two APIs broken (no endpoint deny), so there is something to find.
+    // One of the two stacks broken (its APIs without the endpoint deny), so there is something to find.
     const broken = {
       ...clean,
       [SELECTED[1]]: mapApiPolicies(clean[SELECTED[1]], (doc) => ({ ...doc, Statement: doc.Statement.filter((s) => s.Sid !== "DenyOutsideEnvironmentEndpoint") })),
