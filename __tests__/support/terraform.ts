@@ -239,6 +239,23 @@ export interface StackPlan {
   readonly changes: ReadonlyMap<string, string>;
   /** Set when the root failed for a reason not attributable to this stack (init failure, another stack's error). */
   readonly blockedBy?: string;
+  /**
+   * With `show`: every planned resource of this stack by address (module prefix removed), from
+   * `terraform show -json` of the root's plan file. Empty when the plan failed.
+   */
+  readonly planned: ReadonlyMap<string, PlannedResource>;
+}
+
+/** One resource of `terraform show -json <plan>` (https://developer.hashicorp.com/terraform/internals/json-format#plan-representation). */
+export interface PlannedResource {
+  /** `resource_changes[].change.actions`: ["create"], ["update"], … */
+  readonly actions: string[];
+  /** `change.after`: the planned arguments and attributes (values known at plan time). */
+  readonly after: Json;
+  /** `change.after_unknown`: which attributes are known only after apply. */
+  readonly unknown: Json;
+  /** The resource's configuration expressions (literal arguments, templates and references), from `configuration`. */
+  readonly expressions: Json | undefined;
 }
 
 export interface FleetPlan {
@@ -284,6 +301,12 @@ export interface PlanModulesOptions {
    * call them: modules called by the `modules`, e.g. a module under its example.
    */
   readonly alsoReport?: ReadonlyMap<string, string>;
+  /**
+   * Also read the planned values: the plan is written to a file (`plan -json -out=…` still prints
+   * the diagnostics, in the same run) and `terraform show -json` reads it back once for every
+   * module (StackPlan.planned). Costs one more provider start for the whole root.
+   */
+  readonly show?: boolean;
 }
 
 /**
@@ -304,8 +327,12 @@ export function requiredVariables(dir: string): string[] {
   return names.sort();
 }
 
+/** The plan file `planModules` writes in its root when asked to `show`. */
+const PLAN_FILE = "farcar-test.tfplan";
+
 export async function planModules(modules: ReadonlyMap<string, string>, root: string, options: PlanModulesOptions = {}): Promise<FleetPlan> {
-  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>() } = options;
+  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>(), show = false } = options;
+  if (show && validateOnly) throw new Error("planModules: show needs a plan, not validateOnly");
   mkdirSync(root, { recursive: true });
   const names = new Map<string, string>(); // module name → stack
   const dirs = new Map<string, string>(); // absolute directory → stack
@@ -330,7 +357,7 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   for (const [name, dir] of alsoReport) dirs.set(path.resolve(dir), name);
   const reported = new Map([...modules, ...alsoReport]);
 
-  const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>() });
+  const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>(), planned: new Map<string, PlannedResource>() });
   const per = new Map([...reported.keys()].map((s) => [s, blank()]));
   const unattributed: TerraformDiagnostic[] = [];
   const result = (init: TerraformResult, plan?: TerraformResult): FleetPlan => {
@@ -358,7 +385,7 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   if (!init.ok) return result(init);
   const plan = validateOnly
     ? await terraform(root, ["validate", "-json", "-no-color"])
-    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...planArgs]);
+    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...(show ? [`-out=${PLAN_FILE}`] : []), ...planArgs]);
 
   /** The stack a module address or file belongs to. */
   const stackOfAddress = (address?: string) => {
@@ -407,22 +434,46 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   }
   // A warning Terraform cannot place (e.g. about the CLI configuration) is every stack's business.
   for (const d of unattributed) if (d.severity === "warning") for (const p of per.values()) p.warnings.push(d);
+  if (show && plan.ok) {
+    const shown = await terraform(root, ["show", "-json", "-no-color", PLAN_FILE]);
+    if (!shown.ok) return result(init, { ok: false, stdout: plan.stdout, stderr: `terraform show -json ${PLAN_FILE} failed:\n${shown.stderr}` });
+    const json: Json = JSON.parse(shown.stdout);
+    const calls: Json = json.configuration?.root_module?.module_calls ?? {};
+    for (const rc of (json.resource_changes ?? []) as Json[]) {
+      // module_address "module.<name>" (or deeper: "module.<name>.module.<child>"): the stack is the first module.
+      const name = /^module\.([^.[]+)/.exec(rc.module_address ?? "")?.[1];
+      const stack = name && names.get(name);
+      if (!stack) continue;
+      const address = local(rc.address)!;
+      const expressions = (calls[name!]?.module?.resources as Json[] | undefined)?.find((r) => r.address === address)?.expressions;
+      per.get(stack)!.planned.set(address, { actions: rc.change.actions, after: rc.change.after, unknown: rc.change.after_unknown, expressions });
+    }
+  }
   return result(init, plan);
 }
 
 /**
  * Plans every stack directory in `stackDirs` (as synthesized: `<outdir>/stacks/<name>`) as one
- * Terraform root under `workDir`: offline copies (see `offlineCopy`) as child modules.
+ * Terraform root under `workDir`: offline copies (see `offlineCopy`) as child modules, each
+ * reported under its directory name. Variants of one stack (the same stack synthesized from
+ * different fleets) are planned side by side by giving `stackDirs` as a map: label → directory,
+ * each reported under its label.
  */
-export async function planStacks(stackDirs: readonly string[], workDir: string): Promise<FleetPlan> {
+export async function planStacks(
+  stackDirs: readonly string[] | ReadonlyMap<string, string>,
+  workDir: string,
+  options: Pick<PlanModulesOptions, "show"> = {},
+): Promise<FleetPlan> {
   const root = mkdtempSync(path.join(workDir, "fleet-"));
+  const labelled = Array.isArray(stackDirs) ? stackDirs.map((dir) => [path.basename(dir), dir] as const) : [...(stackDirs as ReadonlyMap<string, string>)];
   const modules = new Map<string, string>();
-  for (const stackDir of stackDirs) {
-    const copy = offlineCopy(stackDir, root);
+  for (const [label, stackDir] of labelled) {
+    if (modules.has(label)) throw new Error(`planStacks: two stacks labelled "${label}"`);
+    const copy = offlineCopy(stackDir, Array.isArray(stackDirs) ? root : path.join(root, label));
     asChildModule(copy);
-    modules.set(path.basename(stackDir), copy);
+    modules.set(label, copy);
   }
-  return planModules(modules, root);
+  return planModules(modules, root, options);
 }
 
 /** `file:line:col` of a diagnostic, or "". */
