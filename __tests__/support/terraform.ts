@@ -1,6 +1,7 @@
 /**
- * Real Terraform checks for synthesized stacks: `terraform init` + `validate` + `plan` against
- * the AWS provider schema, offline.
+ * Real Terraform checks for synthesized stacks: `terraform plan` (which validates first) against
+ * the AWS provider schema, offline — every stack of a test file as a child module of one root
+ * (`planStacks`, `planModules`), and the planned values when a test needs them (`show`).
  *
  * DESIGN.md: when the filesystem mirror /opt/tf-plugins exists, TF_CLI_CONFIG_FILE points Terraform
  * at it. Only the TEST COPY of a stack is changed so it can plan without a network — the real
@@ -152,59 +153,6 @@ export function offlineCopy(stackDir: string, into: string): string {
   }
   writeFileSync(file, JSON.stringify(tf, null, 2));
   return dest;
-}
-
-export interface StackCheck {
-  readonly stack: string;
-  readonly init: TerraformResult;
-  readonly validate?: TerraformResult & { json?: Json };
-  readonly plan?: TerraformResult;
-}
-
-/**
- * init + validate + plan on an offline copy of `stackDir`, as two Terraform runs: `init`, then
- * `plan -json`, which validates the configuration before planning (a separate `validate` would
- * start the 700 MB provider once more). `validate` is derived from the plan's diagnostics in
- * `terraform validate -json`'s shape; when the plan stops on errors, `validate` carries them and
- * `plan` is undefined, as when `validate` failed before. `plan.stdout` is the human-readable
- * messages ("Plan: N to add, …", "Error: …" with the resource). For a whole fleet, `planStacks`.
- */
-export async function checkStack(stackDir: string, workDir: string): Promise<StackCheck> {
-  const dir = offlineCopy(stackDir, workDir);
-  const stack = path.basename(stackDir);
-  const init = await terraform(dir, ["init", "-input=false", "-no-color", "-backend=true"]);
-  if (!init.ok) return { stack, init };
-  const run = await terraform(dir, ["plan", "-json", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
-  const diagnostics: Json[] = [];
-  const text: string[] = [];
-  for (const line of run.stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let msg: Json;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (msg.type === "diagnostic") {
-      const d: Json = msg.diagnostic;
-      diagnostics.push(d);
-      const where = d.range ? ` (${d.range.filename}:${d.range.start?.line})` : "";
-      text.push(`${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${d.address ? ` — ${d.address}` : ""}${where}${d.detail ? `\n  ${d.detail}` : ""}`);
-    } else if (typeof msg["@message"] === "string" && msg.type !== "version") {
-      text.push(msg["@message"]);
-    }
-  }
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  const json = { valid: errors.length === 0 && run.ok, error_count: errors.length, warning_count: diagnostics.length - errors.length, diagnostics };
-  const validate = { ok: json.valid || (run.ok === false && errors.length === 0), stdout: JSON.stringify(json), stderr: errors.length ? text.join("\n") : "", json };
-  if (!run.ok && errors.length) return { stack, init, validate: { ...validate, ok: false }, plan: undefined };
-  return { stack, init, validate, plan: { ok: run.ok, stdout: text.join("\n"), stderr: run.stderr } };
-}
-
-/** Human summary of a failed check, for assertion messages. */
-export function describeFailure(c: StackCheck): string {
-  const step = !c.init.ok ? c.init : c.validate && !c.validate.ok ? c.validate : c.plan;
-  return `${c.stack}: ${step?.stderr}\n${step?.stdout.slice(-4000)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,22 +439,4 @@ export function describeStackPlan(p: StackPlan): string {
   if (p.blockedBy) lines.push(`  not planned: ${p.blockedBy}`);
   lines.push(...p.errors.map(formatDiagnostic), ...p.warnings.map(formatDiagnostic));
   return lines.join("\n");
-}
-
-/**
- * The planned values of an already initialised stack copy (`checkStack`'s work directory): `plan
- * -out` then `show -json` (the human plan text does not carry attribute values once plans run with
- * -json). Returns every planned resource of the root module by address.
- * https://developer.hashicorp.com/terraform/internals/json-format#plan-representation
- */
-export async function plannedResources(dir: string, extraArgs: readonly string[] = []): Promise<Map<string, Json>> {
-  const planFile = "farcar-test.tfplan";
-  const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", `-out=${planFile}`, ...extraArgs]);
-  if (!plan.ok) throw new Error(`terraform plan in ${dir} failed:\n${plan.stderr}\n${plan.stdout.slice(-4000)}`);
-  const show = await terraform(dir, ["show", "-json", "-no-color", planFile]);
-  if (!show.ok) throw new Error(`terraform show in ${dir} failed:\n${show.stderr}`);
-  const json: Json = JSON.parse(show.stdout);
-  const out = new Map<string, Json>();
-  for (const r of json.planned_values?.root_module?.resources ?? []) out.set(r.address, r.values);
-  return out;
 }
