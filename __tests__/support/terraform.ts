@@ -221,7 +221,7 @@ function moduleName(stack: string): string {
 }
 
 /** The offline copy of a stack as a child module: a module cannot carry a backend (DESIGN.md: the copy only). */
-function asChildModule(dir: string): void {
+export function asChildModule(dir: string): void {
   const file = path.join(dir, "cdk.tf.json");
   const tf: Json = JSON.parse(readFileSync(file, "utf8"));
   if (tf.terraform) {
