@@ -64,12 +64,13 @@ describe("farcar.cpuArchitecture", () => {
       expect(tasks.length).toBeGreaterThan(0);
       for (const [, t] of tasks) expect(t.after.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
       // The same root, the stack called with cpu_architecture = "arm64": changing a module call's
-      // arguments needs no new `terraform init`, so this is one more plan only.
+      // arguments needs no new `terraform init`, and `terraform validate` evaluates a module
+      // input's validation rules when its value is known, without planning.
       const main = path.join(fleetPlan.root, "main.tf.json");
       const root = JSON.parse(readFileSync(main, "utf8"));
       root.module[stack].cpu_architecture = "arm64";
       writeFileSync(main, JSON.stringify(root));
-      const bad = await terraform(fleetPlan.root, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
+      const bad = await terraform(fleetPlan.root, ["validate", "-no-color"]);
       expect(bad.ok).toBe(false);
       expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");
     }, 240_000);
