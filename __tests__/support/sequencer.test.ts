@@ -21,19 +21,19 @@ test("without recorded durations: the listed slow files first, slowest first, th
   const sorted = new SlowFirstSequencer().sort(
     tests({
       "__tests__/rules/logs.test.ts": 9000, // large but fast: after every listed file
-      "__tests__/app.test.ts": 100,
+      "__tests__/cli.test.ts": 100,
       "__tests__/terraform/example-fleet.test.ts": 100,
       "__tests__/config/fleet-names.test.ts": 50,
     }),
   );
-  expect(order(sorted)).toEqual(["__tests__/terraform/example-fleet.test.ts", "__tests__/app.test.ts", "__tests__/rules/logs.test.ts", "__tests__/config/fleet-names.test.ts"]);
+  expect(order(sorted)).toEqual(["__tests__/terraform/example-fleet.test.ts", "__tests__/cli.test.ts", "__tests__/rules/logs.test.ts", "__tests__/config/fleet-names.test.ts"]);
 });
 
 test("a duration Jest recorded wins over the table", () => {
   const sequencer = new SlowFirstSequencer();
-  const t = tests({ "__tests__/app.test.ts": 1, "__tests__/terraform/example-fleet.test.ts": 1 });
-  sequencer._cache.set(t[0].context, { [t[0].path]: [1, 60_000] }); // app.test took a minute last time
-  expect(order(sequencer.sort(t))).toEqual(["__tests__/app.test.ts", "__tests__/terraform/example-fleet.test.ts"]);
+  const t = tests({ "__tests__/cli.test.ts": 1, "__tests__/terraform/example-fleet.test.ts": 1 });
+  sequencer._cache.set(t[0].context, { [t[0].path]: [1, 60_000] }); // cli.test took a minute last time
+  expect(order(sequencer.sort(t))).toEqual(["__tests__/cli.test.ts", "__tests__/terraform/example-fleet.test.ts"]);
 });
 
 test("every file the table names exists (a renamed file would silently lose its place)", () => {
