@@ -8,6 +8,9 @@ module.exports = {
   // Two workers for the two cores of the CI machine (Jest's default on 2 cores is ONE worker:
   // cpus - 1). Terraform runs in child processes, so a third worker would only add contention.
   maxWorkers: 2,
+  // The slowest files first, so the two workers finish together (support/sequencer.js: Jest's own
+  // longest-first order, with expected durations where Jest has none recorded, as on a clean clone).
+  testSequencer: "<rootDir>/__tests__/support/sequencer.js",
   // A single test gets two minutes; hooks that run Terraform for a whole fleet set their own bound
   // (support/terraform.ts also kills any terraform command after TERRAFORM_TIMEOUT_MS). The run as
   // a whole is bounded by .ci/run.

@@ -5,7 +5,7 @@
  * function's source_code_hash) change exactly when the code does.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -43,7 +43,16 @@ export function issuerBundleDir(): string {
   const code = result.outputFiles[0].contents;
   const dir = path.join(tmpdir(), `farcar-issuer-${createHash("sha256").update(code).digest("hex").slice(0, 16)}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "index.js"), code);
+  // The directory is shared by every process on the machine (its name is the code's hash): write
+  // under a temporary name outside it and rename, so a concurrent synth never zips a half-written
+  // or truncated index.js, nor a temporary file (seen: an asset hashed as empty, D41D8CD9…, while
+  // another Jest worker wrote). rename(2) within one file system is atomic.
+  const file = path.join(dir, "index.js");
+  if (!existsSync(file)) {
+    const tmp = path.join(tmpdir(), `farcar-issuer-index.${process.pid}.${Date.now()}.tmp`);
+    writeFileSync(tmp, code);
+    renameSync(tmp, file);
+  }
   built = dir;
   return dir;
 }

@@ -1,4 +1,4 @@
-/** Running `farcar` in tests: in-process (run(), output captured) or as a user does (the bin shim). */
+/** Running `farcar` (and other commands) in tests: in-process (output captured) or as a user does (the bin shim). */
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +23,15 @@ export interface Ran {
 }
 
 /** `farcar …argv` in this process with cwd `cwd`; stdout and stderr captured. */
-export async function farcar(argv: string[], cwd = ROOT, env: Record<string, string | undefined> = {}): Promise<Ran> {
+export function farcar(argv: string[], cwd = ROOT, env: Record<string, string | undefined> = {}): Promise<Ran> {
+  return inProcess(() => run(argv), cwd, env);
+}
+
+/**
+ * A command's entry function (returning its exit status) in this process, as if started in `cwd`
+ * with `env` added (undefined: unset); stdout and stderr captured, process state restored after.
+ */
+export async function inProcess(main: () => Promise<number>, cwd = ROOT, env: Record<string, string | undefined> = {}): Promise<Ran> {
   const out: string[] = [];
   const err: string[] = [];
   const so = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
@@ -36,7 +44,7 @@ export async function farcar(argv: string[], cwd = ROOT, env: Record<string, str
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   process.chdir(cwd);
   try {
-    const status = await run(argv);
+    const status = await main();
     return { status, stdout: out.join(""), stderr: err.join("") };
   } finally {
     process.chdir(prevCwd);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { caSubjectNames, CA_SUBJECT_ATTRIBUTE_MAX } from "../../modules/identity/certificate-authorities";
 import { fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { checkStack, describeFailure } from "../support/terraform";
+import { describeStackPlan, planStacks } from "../support/terraform";
 
 const ACQ = `a${"c".repeat(61)}q`;
 const ENV = `e${"n".repeat(61)}v`;
@@ -46,9 +46,9 @@ describe("CA subject names", () => {
 
     const work = mkdtempSync(path.join(tmpdir(), "farcar-tf-names-"));
     try {
-      const check = await checkStack(synthesized.dir(stack), work);
-      if (!check.validate?.ok) throw new Error(describeFailure(check));
-      expect(check.validate.json?.valid).toBe(true);
+      const p = (await planStacks([synthesized.dir(stack)], work)).stack(stack);
+      if (!p.ok) throw new Error(describeStackPlan(p));
+      expect(p.errors).toEqual([]);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

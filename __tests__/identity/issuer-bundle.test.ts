@@ -3,7 +3,7 @@
  * Node.js process without node_modules and exports the handler Lambda calls (`index.handler`).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, copyFileSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { issuerBundleDir } from "../../issuer/bundle";
@@ -31,5 +31,21 @@ describe("issuer bundle", () => {
   it("is the same directory for the same code (stable asset hash)", () => {
     expect(issuerBundleDir()).toBe(issuerBundleDir());
     expect(path.basename(issuerBundleDir())).toMatch(/^farcar-issuer-[0-9a-f]{16}$/);
+  });
+
+  it("reuses the index.js another process wrote, never rewriting it under a concurrent synth's feet", () => {
+    // GIVEN the bundle written by an earlier process (backdated, so a rewrite would show)
+    const file = path.join(issuerBundleDir(), "index.js");
+    utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const before = statSync(file);
+    // WHEN a fresh process (a new module instance) builds the bundle again
+    let dir = "";
+    jest.isolateModules(() => {
+      dir = (require("../../issuer/bundle") as typeof import("../../issuer/bundle")).issuerBundleDir(); // eslint-disable-line @typescript-eslint/no-require-imports
+    });
+    // THEN the same file stays, untouched, and nothing else appears beside it
+    expect(path.join(dir, "index.js")).toBe(file);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+    expect(readdirSync(dir)).toEqual(["index.js"]);
   });
 });

@@ -1,9 +1,13 @@
-/** `npm run modules` as a user runs it: arguments, what it prints, exit status. */
+/**
+ * `npm run modules`: arguments, what it prints, exit status — once as a user runs it (tsx, a child
+ * process: the exit status reaches the shell), the other cases in-process through the same main().
+ */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseArgs, UsageError } from "../../scripts/modules";
+import { main, parseArgs, UsageError } from "../../scripts/modules";
+import { inProcess } from "../cli/support";
 
 const ROOT = path.resolve(__dirname, "../..");
 const work = mkdtempSync(path.join(tmpdir(), "farcar-modules-cli-"));
@@ -39,9 +43,9 @@ describe("parseArgs", () => {
 });
 
 describe("npm run modules", () => {
-  test("writes every module and says what it wrote", () => {
+  test("writes every module and says what it wrote", async () => {
     const out = path.join(work, "modules");
-    const r = run(["--out", out, "--namespace", "app.terraform.io/acme"]);
+    const r = await inProcess(() => main(["--out", out, "--namespace", "app.terraform.io/acme"]), ROOT, { FARCAR_CONFIG: undefined });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Wrote \d+ modules to .* from examples\/fleet\.yaml:\n/);
@@ -51,18 +55,18 @@ describe("npm run modules", () => {
     expect(readdirSync(out).sort()).toEqual(expect.arrayContaining(["terraform-aws-farcar-org", "terraform-aws-farcar-tidal-production-ingress"]));
   });
 
-  test("a broken fleet file prints the problems, exits 1 and writes nothing", () => {
+  test("a broken fleet file prints the problems, exits 1 and writes nothing", async () => {
     const fleet = path.join(work, "broken.yaml");
     writeFileSync(fleet, "version: 1\nregion: mars-1\n");
     const out = path.join(work, "never");
-    const r = run(["--fleet", fleet, "--out", out]);
+    const r = await inProcess(() => main(["--fleet", fleet, "--out", out]));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^farcar modules: \d+ problems? in the fleet file/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
   });
 
-  test("bad arguments print the usage and exit 2", () => {
+  test("bad arguments print the usage and exit 2 (as a user runs it: the exit status reaches the shell)", () => {
     const r = run(["--bogus"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown argument "--bogus"');

@@ -1,5 +1,6 @@
 /**
- * The module is the stack: planned offline with the same inputs, every resource of
+ * The module is the stack: planned offline with the same inputs (both called from one Terraform
+ * root: one init, one plan, one show), every resource of
  * `afterpay-staging-ingress` has the same arguments in the module as in the stack, and the same
  * effective tags (`tags_all`) — in the stack they come from the provider's default_tags, in the
  * module from each resource's own `tags`, since a module has no provider. This proves that
@@ -12,7 +13,7 @@ import * as path from "node:path";
 import { loadFleet } from "../../config/load";
 import { exportModules } from "../../scripts/module-export";
 import { EXAMPLE_FLEET, synthFleetFile } from "../support/synth";
-import { offlineCopy, terraform } from "../support/terraform";
+import { asChildModule, offlineCopy, terraform } from "../support/terraform";
 import type { Json } from "./support";
 
 const STACK = "afterpay-staging-ingress";
@@ -28,29 +29,34 @@ async function planJson(dir: string, vars: string[]): Promise<Json> {
   const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color", "-out=plan.bin", ...vars]);
   if (!plan.ok) throw new Error(`plan in ${dir}: ${plan.stderr}\n${plan.stdout.slice(-3000)}`);
   const show = await terraform(dir, ["show", "-json", "plan.bin"]);
+  if (!show.ok) throw new Error(`show in ${dir}: ${show.stderr}`);
   return JSON.parse(show.stdout);
 }
 
-/** `change.after` of every planned resource by address, `module.<m>.` removed. */
-function afterByAddress(plan: Json, prefix = ""): Map<string, Json> {
-  return new Map((plan.resource_changes as Json[]).filter((rc) => rc.mode === "managed").map((rc) => [rc.address.slice(prefix.length), rc.change.after]));
+/** `change.after` of every planned managed resource of module `<m>` by address, `module.<m>.` removed. */
+function afterByAddress(plan: Json, module: string): Map<string, Json> {
+  const prefix = `module.${module}.`;
+  return new Map(
+    (plan.resource_changes as Json[]).filter((rc) => rc.mode === "managed" && rc.address.startsWith(prefix)).map((rc) => [rc.address.slice(prefix.length), rc.change.after]),
+  );
 }
 
-let stackPlan: Json;
-let modulePlan: Json;
+let plan: Json;
 let badAccount: { ok: boolean; stderr: string };
 
 beforeAll(async () => {
-  // The stack, as `cdktf deploy` would plan it (offline copy: stand-in remote state, fake credentials).
+  const rootDir = path.join(work, "root");
+  // The stack, as `cdktf deploy` would plan it (offline copy: stand-in remote state, fake
+  // credentials), called as a child module of the root: it keeps its own provider and default_tags.
   const synthesized = synthFleetFile();
-  const stackDir = offlineCopy(synthesized.dir(STACK), path.join(work, "stack"));
+  const stackDir = offlineCopy(synthesized.dir(STACK), rootDir);
+  asChildModule(stackDir);
   const standIn: Json = JSON.parse(readFileSync(path.join(stackDir, "stand-in.org-state.tfstate"), "utf8"));
   const accountId: string = standIn.outputs.account_id_afterpay_staging.value;
 
   // The module, called from a root with a provider that sets no default tags.
   const modules = exportModules(loadFleet(EXAMPLE_FLEET), { outDir: path.join(work, "modules") });
   const moduleDir = path.join(work, "modules", modules.modules.find((m) => m.stack === STACK)!.directory);
-  const rootDir = path.join(work, "root");
   mkdirSync(rootDir, { recursive: true });
   writeFileSync(
     path.join(rootDir, "main.tf"),
@@ -71,24 +77,30 @@ module "farcar" {
   proxy_account_id = var.proxy_account_id
   extra_tags       = ${hclMap(EXTRA_TAGS)}
 }
+
+module "stack" {
+  source     = "./${STACK}"
+  extra_tags = ${hclMap(EXTRA_TAGS)}
+}
 `,
   );
 
-  [stackPlan, modulePlan] = await Promise.all([
-    planJson(stackDir, [`-var=extra_tags=${hclMap(EXTRA_TAGS)}`]),
-    planJson(rootDir, [`-var=proxy_account_id=${accountId}`]),
-  ]);
-  badAccount = await terraform(rootDir, ["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color", "-var=proxy_account_id=12345"]);
+  plan = await planJson(rootDir, [`-var=proxy_account_id=${accountId}`]);
+  // The module called with a literal bad account ID: `terraform validate` evaluates a module
+  // input's validation rules when its value is known, without planning (no provider instances).
+  const main = path.join(rootDir, "main.tf");
+  writeFileSync(main, readFileSync(main, "utf8").replace("proxy_account_id = var.proxy_account_id", 'proxy_account_id = "12345"'));
+  badAccount = await terraform(rootDir, ["validate", "-no-color"]);
 }, 900_000);
 
 describe(`${STACK}: the module plans exactly like the stack`, () => {
   test("plans the same resources", () => {
-    expect([...afterByAddress(modulePlan, "module.farcar.").keys()].sort()).toEqual([...afterByAddress(stackPlan).keys()].sort());
+    expect([...afterByAddress(plan, "farcar").keys()].sort()).toEqual([...afterByAddress(plan, "stack").keys()].sort());
   });
 
   test("every resource has the same arguments and the same effective tags (tags_all)", () => {
-    const stack = afterByAddress(stackPlan);
-    const module = afterByAddress(modulePlan, "module.farcar.");
+    const stack = afterByAddress(plan, "stack");
+    const module = afterByAddress(plan, "farcar");
     let taggable = 0;
     for (const [address, after] of stack) {
       const { tags: stackTags, tags_all: stackAll, ...stackRest } = after;
@@ -109,7 +121,7 @@ describe(`${STACK}: the module plans exactly like the stack`, () => {
   });
 
   test("extra_tags reaches the resources; fleet and farcar:* tags take precedence", () => {
-    const vpc = afterByAddress(modulePlan, "module.farcar.").get("aws_vpc.proxy-network_vpc_1699042D")!;
+    const vpc = afterByAddress(plan, "farcar").get("aws_vpc.proxy-network_vpc_1699042D")!;
     expect(vpc.tags).toEqual({
       Name: "farcar-afterpay-staging-ingress-proxy",
       team: "mesh-test",

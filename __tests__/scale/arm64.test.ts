@@ -2,14 +2,14 @@
  * Fargate on ARM64 (Graviton) as a knob: default X86_64; ARM64 needs multi-arch images, which the
  * Dockerfiles allow (no constant platform, a platform-neutral build stage).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { FleetError } from "../../config/errors";
 import { costReport } from "../../scripts/cost";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { checkStack, describeFailure, plannedResources, terraform } from "../support/terraform";
+import { describeStackPlan, planStacks, terraform } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.resolve(__dirname, "../..");
@@ -56,13 +56,21 @@ describe("farcar.cpuArchitecture", () => {
 
     test("an ARM64 stack validates and plans; the variable refuses anything but X86_64 and ARM64", async () => {
       const s = synthFleet(fleetFromYaml(ARM));
-      const check = await checkStack(s.dir("afterpay-staging-ingress"), work);
-      if (!check.plan?.ok) throw new Error(describeFailure(check));
-      const planned = await plannedResources(path.join(work, "afterpay-staging-ingress"));
-      const tasks = [...planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
+      const stack = "afterpay-staging-ingress";
+      const fleetPlan = await planStacks([s.dir(stack)], work, { show: true });
+      const p = fleetPlan.stack(stack);
+      if (!p.ok) throw new Error(describeStackPlan(p));
+      const tasks = [...p.planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
       expect(tasks.length).toBeGreaterThan(0);
-      for (const [, t] of tasks) expect(t.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
-      const bad = await terraform(path.join(work, "afterpay-staging-ingress"), ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", "-var", "cpu_architecture=arm64"]);
+      for (const [, t] of tasks) expect(t.after.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
+      // The same root, the stack called with cpu_architecture = "arm64": changing a module call's
+      // arguments needs no new `terraform init`, and `terraform validate` evaluates a module
+      // input's validation rules when its value is known, without planning.
+      const main = path.join(fleetPlan.root, "main.tf.json");
+      const root = JSON.parse(readFileSync(main, "utf8"));
+      root.module[stack].cpu_architecture = "arm64";
+      writeFileSync(main, JSON.stringify(root));
+      const bad = await terraform(fleetPlan.root, ["validate", "-no-color"]);
       expect(bad.ok).toBe(false);
       expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");
     }, 240_000);

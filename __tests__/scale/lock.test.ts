@@ -11,6 +11,8 @@ import { assignSlots, LISTENER_PORT_BASE, lockDrift, lockFileFor, readLock, serv
 import { BASE_FLEET } from "../config/fleet-fixture";
 import { AnnotationMetadataEntryType } from "cdktf";
 import { EXAMPLE_FLEET, synthFleet } from "../support/synth";
+import { main as lockMain } from "../../scripts/lock";
+import { inProcess } from "../cli/support";
 
 const ROOT = path.resolve(__dirname, "../..");
 const names = (n: number, prefix = "svc") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -61,36 +63,39 @@ describe("the example fleet's lock", () => {
 });
 
 describe("npm run lock", () => {
-  const run = (dir: string, ...args: string[]) =>
+  /** As a user runs it: tsx, a child process (the exit status reaches the shell). */
+  const spawned = (dir: string, ...args: string[]) =>
     spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/lock.ts"), "--fleet", path.join(dir, "fleet.yaml"), ...args], {
       cwd: dir,
       encoding: "utf8",
     });
+  /** The same command in-process (scripts/lock.ts main), output captured. */
+  const run = (dir: string, ...args: string[]) => inProcess(async () => lockMain(["--fleet", path.join(dir, "fleet.yaml"), ...args], {}), dir);
 
-  test("writes the lock next to the fleet file; --check fails, naming the service, until the lock is rewritten", () => {
+  test("writes the lock next to the fleet file; --check fails, naming the service, until the lock is rewritten", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "farcar-lock-"));
     cpSync(path.join(ROOT, "examples/mesh"), path.join(dir, "mesh"), { recursive: true });
     writeFileSync(path.join(dir, "fleet.yaml"), BASE_FLEET);
     const lockFile = lockFileFor(path.join(dir, "fleet.yaml"));
     expect(lockFile).toBe(path.join(dir, "fleet.lock.json"));
 
-    let r = run(dir, "--check");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("fleet.lock.json is missing. Fix: run npm run lock");
+    const missing = spawned(dir, "--check");
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("fleet.lock.json is missing. Fix: run npm run lock");
     expect(existsSync(lockFile)).toBe(false); // --check writes nothing
 
-    r = run(dir);
+    let r = await run(dir);
     expect(r.status).toBe(0);
     const first = readFileSync(lockFile, "utf8");
     expect(first).toContain('"checkout": { "nlb": 0, "port": 10000 }');
-    expect(run(dir, "--check").status).toBe(0);
+    expect((await run(dir, "--check")).status).toBe(0);
 
     writeFileSync(path.join(dir, "fleet.yaml"), BASE_FLEET + "          refunds:\n            roleArns: [arn:aws:iam::333333333333:role/refunds]\n            targets: [payments]\n");
-    r = run(dir, "--check");
+    r = await run(dir, "--check");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("afterpay-staging ingress: refunds has no slot yet");
 
-    expect(run(dir).status).toBe(0);
+    expect((await run(dir)).status).toBe(0);
     const second = readFileSync(lockFile, "utf8");
     // Only the new service's line and its NLB's next port differ (JSON commas aside).
     const lines = (text: string) => text.split("\n").map((l) => l.trim().replace(/,$/, ""));

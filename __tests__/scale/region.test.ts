@@ -11,7 +11,7 @@ import { costReport } from "../../scripts/cost";
 import { readSynthesized, verifyIsolation } from "../../verify";
 import { fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { checkStack, describeFailure, plannedResources } from "../support/terraform";
+import { describeStackPlan, planStacks } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -72,11 +72,12 @@ describe("an environment with its own region", () => {
   test("its stack validates and plans against the provider schema (offline mirror)", async () => {
     const work = mkdtempSync(path.join(tmpdir(), "farcar-region-"));
     try {
-      const check = await checkStack(s.dir("afterpay-staging-ingress"), work);
-      if (!check.plan?.ok) throw new Error(describeFailure(check));
-      expect(check.plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
-      const planned = await plannedResources(path.join(work, "afterpay-staging-ingress"));
-      const services = [...planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.service_name);
+      const p = (await planStacks([s.dir("afterpay-staging-ingress")], work, { show: true })).stack("afterpay-staging-ingress");
+      if (!p.ok) throw new Error(describeStackPlan(p));
+      // Everything to add, nothing to change or destroy.
+      expect(p.changes.size).toBeGreaterThan(0);
+      expect(new Set([...p.changes.values()].filter((a) => a !== "read"))).toEqual(new Set(["create"]));
+      const services = [...p.planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
       expect(services).toContain("com.amazonaws.ap-southeast-2.execute-api");
       for (const name of services) expect(name).toMatch(/^com\.amazonaws\.ap-southeast-2\./);
     } finally {

@@ -219,12 +219,12 @@ describe("secretsManager with a writer in another account (issue 11 item 13)", (
     const { mkdtempSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const path = await import("node:path");
-    const { checkStack, describeFailure } = await import("../support/terraform");
+    const { describeStackPlan, planStacks } = await import("../support/terraform");
     const work = mkdtempSync(path.join(tmpdir(), "farcar-tf-writer-"));
     try {
-      const check = await checkStack(synthesized.dir("afterpay-staging-ingress"), work);
-      if (!check.plan?.ok) throw new Error(describeFailure(check));
-      expect(check.validate?.json?.valid).toBe(true);
+      const p = (await planStacks([synthesized.dir("afterpay-staging-ingress")], work)).stack("afterpay-staging-ingress");
+      if (!p.ok) throw new Error(describeStackPlan(p));
+      expect(p.errors).toEqual([]);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 /** Synthesize a fleet file into a temporary directory, the way `cdktf synth` does. */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
@@ -25,8 +25,23 @@ export interface Synthesized {
   dir(stack: string): string;
 }
 
+/** Output directories synthesized by this test file: removed when it ends (support/setup.ts). */
+const outdirs: string[] = [];
+
+/** Removes every output directory `synthFleet` created in this test file (KEEP_SYNTH=1 keeps them). */
+export function removeSynthesized(): void {
+  if (process.env.KEEP_SYNTH) return;
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+// Under Jest (a test file imports this module at the top): remove them when the file ends — each
+// run left ~60 directories in the temp directory. Registered at import, this afterAll runs before
+// the file's own afterAll hooks (Jest runs them in the order declared): read synthesized stacks in
+// tests, not in afterAll.
+if (typeof afterAll === "function") afterAll(removeSynthesized);
+
 export function synthFleet(fleet: Fleet): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), "farcar-synth-"));
+  outdirs.push(outdir);
   const app = new App({ outdir, skipValidation: false });
   const stacks = buildFleet(app, fleet);
   app.synth();

@@ -1,6 +1,7 @@
 /**
- * Real Terraform checks for synthesized stacks: `terraform init` + `validate` + `plan` against
- * the AWS provider schema, offline.
+ * Real Terraform checks for synthesized stacks: `terraform plan` (which validates first) against
+ * the AWS provider schema, offline — every stack of a test file as a child module of one root
+ * (`planStacks`, `planModules`), and the planned values when a test needs them (`show`).
  *
  * DESIGN.md: when the filesystem mirror /opt/tf-plugins exists, TF_CLI_CONFIG_FILE points Terraform
  * at it. Only the TEST COPY of a stack is changed so it can plan without a network — the real
@@ -154,59 +155,6 @@ export function offlineCopy(stackDir: string, into: string): string {
   return dest;
 }
 
-export interface StackCheck {
-  readonly stack: string;
-  readonly init: TerraformResult;
-  readonly validate?: TerraformResult & { json?: Json };
-  readonly plan?: TerraformResult;
-}
-
-/**
- * init + validate + plan on an offline copy of `stackDir`, as two Terraform runs: `init`, then
- * `plan -json`, which validates the configuration before planning (a separate `validate` would
- * start the 700 MB provider once more). `validate` is derived from the plan's diagnostics in
- * `terraform validate -json`'s shape; when the plan stops on errors, `validate` carries them and
- * `plan` is undefined, as when `validate` failed before. `plan.stdout` is the human-readable
- * messages ("Plan: N to add, …", "Error: …" with the resource). For a whole fleet, `planStacks`.
- */
-export async function checkStack(stackDir: string, workDir: string): Promise<StackCheck> {
-  const dir = offlineCopy(stackDir, workDir);
-  const stack = path.basename(stackDir);
-  const init = await terraform(dir, ["init", "-input=false", "-no-color", "-backend=true"]);
-  if (!init.ok) return { stack, init };
-  const run = await terraform(dir, ["plan", "-json", "-input=false", "-lock=false", "-no-color", "-refresh=false"]);
-  const diagnostics: Json[] = [];
-  const text: string[] = [];
-  for (const line of run.stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let msg: Json;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (msg.type === "diagnostic") {
-      const d: Json = msg.diagnostic;
-      diagnostics.push(d);
-      const where = d.range ? ` (${d.range.filename}:${d.range.start?.line})` : "";
-      text.push(`${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${d.address ? ` — ${d.address}` : ""}${where}${d.detail ? `\n  ${d.detail}` : ""}`);
-    } else if (typeof msg["@message"] === "string" && msg.type !== "version") {
-      text.push(msg["@message"]);
-    }
-  }
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  const json = { valid: errors.length === 0 && run.ok, error_count: errors.length, warning_count: diagnostics.length - errors.length, diagnostics };
-  const validate = { ok: json.valid || (run.ok === false && errors.length === 0), stdout: JSON.stringify(json), stderr: errors.length ? text.join("\n") : "", json };
-  if (!run.ok && errors.length) return { stack, init, validate: { ...validate, ok: false }, plan: undefined };
-  return { stack, init, validate, plan: { ok: run.ok, stdout: text.join("\n"), stderr: run.stderr } };
-}
-
-/** Human summary of a failed check, for assertion messages. */
-export function describeFailure(c: StackCheck): string {
-  const step = !c.init.ok ? c.init : c.validate && !c.validate.ok ? c.validate : c.plan;
-  return `${c.stack}: ${step?.stderr}\n${step?.stdout.slice(-4000)}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Many stacks, one Terraform run. `terraform init` + `validate` + `plan` per stack starts the
 // 700 MB AWS provider (and hashes it against the lock file) three times per stack; instead every
@@ -239,6 +187,23 @@ export interface StackPlan {
   readonly changes: ReadonlyMap<string, string>;
   /** Set when the root failed for a reason not attributable to this stack (init failure, another stack's error). */
   readonly blockedBy?: string;
+  /**
+   * With `show`: every planned resource of this stack by address (module prefix removed), from
+   * `terraform show -json` of the root's plan file. Empty when the plan failed.
+   */
+  readonly planned: ReadonlyMap<string, PlannedResource>;
+}
+
+/** One resource of `terraform show -json <plan>` (https://developer.hashicorp.com/terraform/internals/json-format#plan-representation). */
+export interface PlannedResource {
+  /** `resource_changes[].change.actions`: ["create"], ["update"], … */
+  readonly actions: string[];
+  /** `change.after`: the planned arguments and attributes (values known at plan time). */
+  readonly after: Json;
+  /** `change.after_unknown`: which attributes are known only after apply. */
+  readonly unknown: Json;
+  /** The resource's configuration expressions (literal arguments, templates and references), from `configuration`. */
+  readonly expressions: Json | undefined;
 }
 
 export interface FleetPlan {
@@ -256,7 +221,7 @@ function moduleName(stack: string): string {
 }
 
 /** The offline copy of a stack as a child module: a module cannot carry a backend (DESIGN.md: the copy only). */
-function asChildModule(dir: string): void {
+export function asChildModule(dir: string): void {
   const file = path.join(dir, "cdk.tf.json");
   const tf: Json = JSON.parse(readFileSync(file, "utf8"));
   if (tf.terraform) {
@@ -284,6 +249,12 @@ export interface PlanModulesOptions {
    * call them: modules called by the `modules`, e.g. a module under its example.
    */
   readonly alsoReport?: ReadonlyMap<string, string>;
+  /**
+   * Also read the planned values: the plan is written to a file (`plan -json -out=…` still prints
+   * the diagnostics, in the same run) and `terraform show -json` reads it back once for every
+   * module (StackPlan.planned). Costs one more provider start for the whole root.
+   */
+  readonly show?: boolean;
 }
 
 /**
@@ -304,8 +275,12 @@ export function requiredVariables(dir: string): string[] {
   return names.sort();
 }
 
+/** The plan file `planModules` writes in its root when asked to `show`. */
+const PLAN_FILE = "farcar-test.tfplan";
+
 export async function planModules(modules: ReadonlyMap<string, string>, root: string, options: PlanModulesOptions = {}): Promise<FleetPlan> {
-  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>() } = options;
+  const { rootExtra = {}, planArgs = [], validateOnly = false, alsoReport = new Map<string, string>(), show = false } = options;
+  if (show && validateOnly) throw new Error("planModules: show needs a plan, not validateOnly");
   mkdirSync(root, { recursive: true });
   const names = new Map<string, string>(); // module name → stack
   const dirs = new Map<string, string>(); // absolute directory → stack
@@ -330,7 +305,7 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   for (const [name, dir] of alsoReport) dirs.set(path.resolve(dir), name);
   const reported = new Map([...modules, ...alsoReport]);
 
-  const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>() });
+  const blank = () => ({ errors: [] as TerraformDiagnostic[], warnings: [] as TerraformDiagnostic[], changes: new Map<string, string>(), planned: new Map<string, PlannedResource>() });
   const per = new Map([...reported.keys()].map((s) => [s, blank()]));
   const unattributed: TerraformDiagnostic[] = [];
   const result = (init: TerraformResult, plan?: TerraformResult): FleetPlan => {
@@ -358,7 +333,7 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   if (!init.ok) return result(init);
   const plan = validateOnly
     ? await terraform(root, ["validate", "-json", "-no-color"])
-    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...planArgs]);
+    : await terraform(root, ["plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-no-color", ...(show ? [`-out=${PLAN_FILE}`] : []), ...planArgs]);
 
   /** The stack a module address or file belongs to. */
   const stackOfAddress = (address?: string) => {
@@ -407,22 +382,46 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
   }
   // A warning Terraform cannot place (e.g. about the CLI configuration) is every stack's business.
   for (const d of unattributed) if (d.severity === "warning") for (const p of per.values()) p.warnings.push(d);
+  if (show && plan.ok) {
+    const shown = await terraform(root, ["show", "-json", "-no-color", PLAN_FILE]);
+    if (!shown.ok) return result(init, { ok: false, stdout: plan.stdout, stderr: `terraform show -json ${PLAN_FILE} failed:\n${shown.stderr}` });
+    const json: Json = JSON.parse(shown.stdout);
+    const calls: Json = json.configuration?.root_module?.module_calls ?? {};
+    for (const rc of (json.resource_changes ?? []) as Json[]) {
+      // module_address "module.<name>" (or deeper: "module.<name>.module.<child>"): the stack is the first module.
+      const name = /^module\.([^.[]+)/.exec(rc.module_address ?? "")?.[1];
+      const stack = name && names.get(name);
+      if (!stack) continue;
+      const address = local(rc.address)!;
+      const expressions = (calls[name!]?.module?.resources as Json[] | undefined)?.find((r) => r.address === address)?.expressions;
+      per.get(stack)!.planned.set(address, { actions: rc.change.actions, after: rc.change.after, unknown: rc.change.after_unknown, expressions });
+    }
+  }
   return result(init, plan);
 }
 
 /**
  * Plans every stack directory in `stackDirs` (as synthesized: `<outdir>/stacks/<name>`) as one
- * Terraform root under `workDir`: offline copies (see `offlineCopy`) as child modules.
+ * Terraform root under `workDir`: offline copies (see `offlineCopy`) as child modules, each
+ * reported under its directory name. Variants of one stack (the same stack synthesized from
+ * different fleets) are planned side by side by giving `stackDirs` as a map: label → directory,
+ * each reported under its label.
  */
-export async function planStacks(stackDirs: readonly string[], workDir: string): Promise<FleetPlan> {
+export async function planStacks(
+  stackDirs: readonly string[] | ReadonlyMap<string, string>,
+  workDir: string,
+  options: Pick<PlanModulesOptions, "show"> = {},
+): Promise<FleetPlan> {
   const root = mkdtempSync(path.join(workDir, "fleet-"));
+  const labelled = Array.isArray(stackDirs) ? stackDirs.map((dir) => [path.basename(dir), dir] as const) : [...(stackDirs as ReadonlyMap<string, string>)];
   const modules = new Map<string, string>();
-  for (const stackDir of stackDirs) {
-    const copy = offlineCopy(stackDir, root);
+  for (const [label, stackDir] of labelled) {
+    if (modules.has(label)) throw new Error(`planStacks: two stacks labelled "${label}"`);
+    const copy = offlineCopy(stackDir, Array.isArray(stackDirs) ? root : path.join(root, label));
     asChildModule(copy);
-    modules.set(path.basename(stackDir), copy);
+    modules.set(label, copy);
   }
-  return planModules(modules, root);
+  return planModules(modules, root, options);
 }
 
 /** `file:line:col` of a diagnostic, or "". */
@@ -440,22 +439,4 @@ export function describeStackPlan(p: StackPlan): string {
   if (p.blockedBy) lines.push(`  not planned: ${p.blockedBy}`);
   lines.push(...p.errors.map(formatDiagnostic), ...p.warnings.map(formatDiagnostic));
   return lines.join("\n");
-}
-
-/**
- * The planned values of an already initialised stack copy (`checkStack`'s work directory): `plan
- * -out` then `show -json` (the human plan text does not carry attribute values once plans run with
- * -json). Returns every planned resource of the root module by address.
- * https://developer.hashicorp.com/terraform/internals/json-format#plan-representation
- */
-export async function plannedResources(dir: string, extraArgs: readonly string[] = []): Promise<Map<string, Json>> {
-  const planFile = "farcar-test.tfplan";
-  const plan = await terraform(dir, ["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", `-out=${planFile}`, ...extraArgs]);
-  if (!plan.ok) throw new Error(`terraform plan in ${dir} failed:\n${plan.stderr}\n${plan.stdout.slice(-4000)}`);
-  const show = await terraform(dir, ["show", "-json", "-no-color", planFile]);
-  if (!show.ok) throw new Error(`terraform show in ${dir} failed:\n${show.stderr}`);
-  const json: Json = JSON.parse(show.stdout);
-  const out = new Map<string, Json>();
-  for (const r of json.planned_values?.root_module?.resources ?? []) out.set(r.address, r.values);
-  return out;
 }

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { checkStack, describeFailure, describeStackPlan, planModules, planStacks, type FleetPlan } from "../support/terraform";
+import { describeStackPlan, planModules, planStacks, type FleetPlan } from "../support/terraform";
 
 const work = mkdtempSync(path.join(tmpdir(), "farcar-plan-stacks-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -84,22 +84,5 @@ describe("planModules (validate only): a module and its example", () => {
       expect.stringMatching(/^main\.tf\.json: No argument or block type is named "delivery_polcy"/),
     ]);
     expect(v.stack("broken/examples/basic").errors).toEqual([]);
-  }, 300_000);
-});
-
-describe("checkStack (one stack: init, then plan -json)", () => {
-  test("an invalid stack reports validate errors with the resource, and no plan", async () => {
-    const check = await checkStack(stack("bad-one", { aws_sns_topic: { topic: { name: "farcar-bad", nme: "typo" } } }), path.join(work, "check"));
-    expect(check.init.ok).toBe(true);
-    expect(check.plan).toBeUndefined();
-    expect(check.validate?.json).toMatchObject({ valid: false, error_count: 1, warning_count: 0 });
-    expect(describeFailure(check)).toMatch(/^bad-one: Error: Extraneous JSON object property.*\n {2}No argument or block type is named "nme"/);
-  }, 300_000);
-
-  test("a valid stack plans, with Terraform's summary line", async () => {
-    const check = await checkStack(stack("good-one", { aws_sns_topic: { topic: { name: "farcar-good" } } }), path.join(work, "check"));
-    expect(check.validate?.json).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
-    expect(check.plan?.ok).toBe(true);
-    expect(check.plan?.stdout).toMatch(/Plan: 1 to add, 0 to change, 0 to destroy/);
   }, 300_000);
 });
