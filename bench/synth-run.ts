@@ -7,6 +7,10 @@
  *   tsx bench/synth-run.ts floor                 # one stack, one provider, one resource: the cdktf floor
  *   tsx bench/synth-run.ts example               # examples/fleet.yaml
  *   tsx bench/synth-run.ts generated A E S       # A acquisitions × E environments × S services
+ *   tsx bench/synth-run.ts large I O             # one environment, I inbound and O outbound services (bench/fleet.ts)
+ *
+ * `--out DIR` (last) keeps the output in DIR instead of a temporary directory, e.g. to diff two
+ * versions of the synth byte for byte.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,11 +21,14 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { loadFleet, parseFleet } from "../config/load";
 import { buildFleet } from "../stacks/fleet-app";
 import { disableTokenStackTraces } from "../stacks/stack-traces";
+import { generateFleetYaml } from "./fleet";
 import { generatedFleet } from "./fleets";
 
 const ROOT = process.cwd(); // the repository root (bench/synth.ts runs this compiled, from dist/bench/)
-const [scenario, ...rest] = process.argv.slice(2);
-const outdir = mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
+const args = process.argv.slice(2);
+const keep = args.includes("--out") ? path.resolve(args.splice(args.indexOf("--out"), 2)[1]) : undefined;
+const [scenario, ...rest] = args;
+const outdir = keep ?? mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
 const started = performance.now();
 const cpu0 = process.cpuUsage();
 
@@ -33,10 +40,14 @@ if (scenario === "floor") {
   app.synth();
 } else {
   disableTokenStackTraces(); // as main.ts does
+  const generated = () =>
+    scenario === "large"
+      ? generateFleetYaml({ inbound: Number(rest[0]), outbound: Number(rest[1]) })
+      : generatedFleet(Number(rest[0]), Number(rest[1]), Number(rest[2]));
   const fleet =
     scenario === "example"
       ? loadFleet(path.join(ROOT, "examples/fleet.yaml"))
-      : parseFleet(generatedFleet(Number(rest[0]), Number(rest[1]), Number(rest[2])), path.join(ROOT, "examples/generated.yaml"), "generated.yaml");
+      : parseFleet(generated(), path.join(ROOT, "examples/generated.yaml"), "generated.yaml");
   const app = new App({ outdir });
   buildFleet(app, fleet);
   app.synth();
@@ -52,5 +63,5 @@ for (const s of stacks) {
   const tf = JSON.parse(readFileSync(path.join(stacksDir, s, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
   for (const byId of Object.values(tf.resource ?? {})) resources += Object.keys(byId).length;
 }
-rmSync(outdir, { recursive: true, force: true });
+if (!keep) rmSync(outdir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ synthMs, synthCpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources, stacks: stacks.length })}\n`);
