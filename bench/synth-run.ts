@@ -6,8 +6,7 @@
  *
  *   tsx bench/synth-run.ts floor                 # one stack, one provider, one resource: the cdktf floor
  *   tsx bench/synth-run.ts example               # examples/fleet.yaml
- *   tsx bench/synth-run.ts generated A E S       # A acquisitions × E environments × S services
- *   tsx bench/synth-run.ts large I O             # one environment, I inbound and O outbound services (bench/fleet.ts)
+ *   tsx bench/synth-run.ts generated E I [O]     # E environments, each with I inbound and O (default 0) outbound services (bench/fleet.ts)
  *
  * `--out DIR` (last) keeps the output in DIR instead of a temporary directory, e.g. to diff two
  * versions of the synth byte for byte.
@@ -22,7 +21,6 @@ import { loadFleet, parseFleet } from "../config/load";
 import { buildFleet } from "../stacks/fleet-app";
 import { disableTokenStackTraces } from "../stacks/stack-traces";
 import { generateFleetYaml } from "./fleet";
-import { generatedFleet } from "./fleets";
 
 const ROOT = process.cwd(); // the repository root (bench/synth.ts runs this compiled, from dist/bench/)
 const args = process.argv.slice(2);
@@ -40,10 +38,7 @@ if (scenario === "floor") {
   app.synth();
 } else {
   disableTokenStackTraces(); // as main.ts does
-  const generated = () =>
-    scenario === "large"
-      ? generateFleetYaml({ inbound: Number(rest[0]), outbound: Number(rest[1]) })
-      : generatedFleet(Number(rest[0]), Number(rest[1]), Number(rest[2]));
+  const generated = () => generateFleetYaml({ environments: Number(rest[0]), inbound: Number(rest[1]), outbound: Number(rest[2] ?? 0) });
   const fleet =
     scenario === "example"
       ? loadFleet(path.join(ROOT, "examples/fleet.yaml"))
