@@ -78,6 +78,17 @@ describe("security rules at synth", () => {
     expect(() => app.synth()).toThrow(/FC-APIGW-IAM-AUTH\] first\/early/);
   });
 
+  test("resolve tokens in a stack-level override when the JSON comes from the prepared resolution", () => {
+    const app = Testing.app();
+    const [first, second] = ["first", "second"].map((name) => testStack(name, app));
+    method(first, "m");
+    second.addOverride("terraform.required_version", Lazy.stringValue({ produce: () => ">= 1.5" }));
+    enforceSecurityRules(app);
+    app.synth();
+    const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "second", "cdk.tf.json"), "utf8"));
+    expect(written.terraform.required_version).toBe(">= 1.5");
+  });
+
   test("resolve each resource once in all, where cdktf alone resolves it twice; the writer writes the JSON the rules checked", () => {
     const produced = (withRules: boolean) => {
       let calls = 0;
