@@ -1,6 +1,6 @@
 /**
- * The issuer's code is zipped once per process (modules/identity/issuer.ts issuerArchive) and
- * copied into each environment's stack — the same asset an ARCHIVE TerraformAsset of the bundle
+ * The issuer's code is zipped once (modules/identity/issuer.ts issuerArchive; reused by later
+ * processes while the bundle is unchanged) and copied into each environment's stack — the same asset an ARCHIVE TerraformAsset of the bundle
  * directory would be (same path and hash in the stack), without zipping it again per environment.
  */
 import { readFileSync } from "node:fs";
@@ -16,7 +16,8 @@ describe("issuer code asset", () => {
   it("is zipped once for every environment, and each stack gets that zip at the path and hash of an ARCHIVE asset of the bundle", () => {
     const zips = jest.spyOn(cdktfFs, "archiveSync");
     const synth = synthFleet(fleetFromYaml(generateFleetYaml({ inbound: 2, outbound: 0, environments: 3 })));
-    expect(zips).toHaveBeenCalledTimes(1);
+    // Once, or not at all when an earlier process (another test file) zipped this bundle already.
+    expect(zips.mock.calls.length).toBeLessThanOrEqual(1);
     zips.mockRestore();
 
     // What TerraformAsset's ARCHIVE type would write in the stack for the bundle directory.

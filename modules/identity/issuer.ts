@@ -8,7 +8,7 @@
  * The Lambda is not attached to a VPC: it reaches the Private CA API over AWS's network; the
  * Farcars reach Lambda through the proxy VPC's `lambda` interface endpoint.
  */
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { Construct } from "constructs";
 // cdktf's own asset helpers (not in its public index): the hash and archiver TerraformAsset uses.
@@ -121,20 +121,25 @@ export class SvidIssuer extends Construct {
 let archived: { dir: string; file: string; assetHash: string } | undefined;
 
 /**
- * The issuer's code zipped once per process: `archive.zip` next to issuerBundleDir(), made by
- * cdktf's own archiver (`archiveSync`, which TerraformAsset's ARCHIVE type calls for every stack
- * at synth — a child `node` process each: ~0.3 s of CPU per environment, 30 s for 100), with the
- * directory's asset hash (`hashPath`, as TerraformAsset computes it for the directory).
+ * The issuer's code zipped once: `archive.zip` next to issuerBundleDir(), made by cdktf's own
+ * archiver (`archiveSync`, which TerraformAsset's ARCHIVE type calls for every stack at synth — a
+ * child `node` process each: ~0.4 s of CPU per environment, 40 s for 100), with the directory's
+ * asset hash (`hashPath`, as TerraformAsset computes it for the directory). A later process
+ * reuses the zip while it is newer than the bundle's index.js (issuerBundleDir reuses the bundle
+ * across processes too).
  */
 export function issuerArchive(): { file: string; assetHash: string } {
   const dir = issuerBundleDir();
   if (archived?.dir === dir && existsSync(archived.file)) return archived;
   const file = path.join(`${dir}-archive`, "archive.zip");
-  mkdirSync(path.dirname(file), { recursive: true });
-  // Zipped under a temporary name and renamed: a synth running at the same time never copies a half-written zip.
-  const tmp = `${file}.${process.pid}.tmp`;
-  archiveSync(dir, tmp);
-  renameSync(tmp, file);
+  const mtime = (f: string) => (existsSync(f) ? statSync(f).mtimeMs : -1);
+  if (mtime(file) < mtime(path.join(dir, "index.js"))) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Zipped under a temporary name and renamed: a synth running at the same time never copies a half-written zip.
+    const tmp = `${file}.${process.pid}.tmp`;
+    archiveSync(dir, tmp);
+    renameSync(tmp, file);
+  }
   archived = { dir, file, assetHash: hashPath(dir) };
   return archived;
 }
