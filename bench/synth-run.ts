@@ -1,12 +1,16 @@
 /**
  * One synthesis in a fresh process, for bench/synth.ts: prints one JSON line with the in-process
- * synth time, the process's peak RSS and the resource count.
+ * synth time, its CPU time (the child processes it waited for included), the process's peak RSS
+ * and the resource count.
  *
  * Run from the repository root.
  *
  *   tsx bench/synth-run.ts floor                 # one stack, one provider, one resource: the cdktf floor
  *   tsx bench/synth-run.ts example               # examples/fleet.yaml
- *   tsx bench/synth-run.ts generated A E S       # A acquisitions × E environments × S services
+ *   tsx bench/synth-run.ts generated E I [O]     # E environments, each with I inbound and O (default 0) outbound services (bench/fleet.ts)
+ *
+ * `--out DIR` (last) keeps the output in DIR instead of a temporary directory, e.g. to diff two
+ * versions of the synth byte for byte.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,11 +21,26 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { loadFleet, parseFleet } from "../config/load";
 import { buildFleet } from "../stacks/fleet-app";
 import { disableTokenStackTraces } from "../stacks/stack-traces";
-import { generatedFleet } from "./fleets";
+import { generateFleetYaml } from "./fleet";
+
+/**
+ * CPU of the child processes synth waited for (cdktf zips an ARCHIVE asset in a child `node`), from
+ * /proc/self/stat cutime + cstime (Linux; clock ticks, 100 per second); 0 elsewhere.
+ */
+function childrenCpuMs(): number {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /, "").split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5), counted from "state" (3)
+  } catch {
+    return 0;
+  }
+}
 
 const ROOT = process.cwd(); // the repository root (bench/synth.ts runs this compiled, from dist/bench/)
-const [scenario, ...rest] = process.argv.slice(2);
-const outdir = mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
+const args = process.argv.slice(2);
+const keep = args.includes("--out") ? path.resolve(args.splice(args.indexOf("--out"), 2)[1]) : undefined;
+const [scenario, ...rest] = args;
+const outdir = keep ?? mkdtempSync(path.join(tmpdir(), "farcar-bench-"));
 const started = performance.now();
 const cpu0 = process.cpuUsage();
 
@@ -33,17 +52,18 @@ if (scenario === "floor") {
   app.synth();
 } else {
   disableTokenStackTraces(); // as main.ts does
+  const generated = () => generateFleetYaml({ environments: Number(rest[0]), inbound: Number(rest[1]), outbound: Number(rest[2] ?? 0) });
   const fleet =
     scenario === "example"
       ? loadFleet(path.join(ROOT, "examples/fleet.yaml"))
-      : parseFleet(generatedFleet(Number(rest[0]), Number(rest[1]), Number(rest[2])), path.join(ROOT, "examples/generated.yaml"), "generated.yaml");
+      : parseFleet(generated(), path.join(ROOT, "examples/generated.yaml"), "generated.yaml");
   const app = new App({ outdir });
   buildFleet(app, fleet);
   app.synth();
 }
 const synthMs = performance.now() - started;
 const cpu = process.cpuUsage(cpu0);
-const synthCpuMs = (cpu.user + cpu.system) / 1000;
+const synthCpuMs = (cpu.user + cpu.system) / 1000 + childrenCpuMs();
 
 let resources = 0;
 const stacksDir = path.join(outdir, "stacks");
@@ -52,5 +72,5 @@ for (const s of stacks) {
   const tf = JSON.parse(readFileSync(path.join(stacksDir, s, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
   for (const byId of Object.values(tf.resource ?? {})) resources += Object.keys(byId).length;
 }
-rmSync(outdir, { recursive: true, force: true });
+if (!keep) rmSync(outdir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ synthMs, synthCpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources, stacks: stacks.length })}\n`);

@@ -2,7 +2,9 @@
  * The security rules resolve each resource once at synth (issue 14): the first stack's check
  * covers every governed stack, later stacks reuse it, and the writer writes the JSON the rules
  * checked — unless another Aspect may have changed a later stack since, which is then checked
- * (and resolved) again.
+ * (and resolved) again. With no other Aspect in the app, the check takes each stack's JSON from
+ * the resolution App.synth made to prepare it (patches/cdktf+0.21.0.patch), so a synth resolves
+ * each resource once in all, where cdktf alone resolves it twice.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -64,7 +66,30 @@ describe("security rules at synth", () => {
     expect(() => app.synth()).toThrow(/FC-APIGW-IAM-AUTH\] second\/later/);
   });
 
-  test("add no token resolution to synth: the writer writes the JSON the rules checked", () => {
+  test("catch a change another Aspect made before the rules ran, even on the first stack", () => {
+    const app = Testing.app();
+    const first = testStack("first", app);
+    testStack("second", app);
+    const m = method(first, "early");
+    // Registered before the rules' Aspect: it runs first, after App.synth prepared (resolved) the
+    // stacks, so that resolution is stale and must not be what the rules check.
+    Aspects.of(first).add({ visit: (node) => node === first && m.addOverride("authorization", "NONE") });
+    enforceSecurityRules(app);
+    expect(() => app.synth()).toThrow(/FC-APIGW-IAM-AUTH\] first\/early/);
+  });
+
+  test("resolve tokens in a stack-level override when the JSON comes from the prepared resolution", () => {
+    const app = Testing.app();
+    const [first, second] = ["first", "second"].map((name) => testStack(name, app));
+    method(first, "m");
+    second.addOverride("terraform.required_version", Lazy.stringValue({ produce: () => ">= 1.5" }));
+    enforceSecurityRules(app);
+    app.synth();
+    const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "second", "cdk.tf.json"), "utf8"));
+    expect(written.terraform.required_version).toBe(">= 1.5");
+  });
+
+  test("resolve each resource once in all, where cdktf alone resolves it twice; the writer writes the JSON the rules checked", () => {
     const produced = (withRules: boolean) => {
       let calls = 0;
       const app = Testing.app();
@@ -84,7 +109,8 @@ describe("security rules at synth", () => {
     };
     const without = produced(false);
     const withRules = produced(true);
-    expect(withRules.calls).toBe(without.calls);
+    expect(without.calls).toBe(4); // cdktf: prepareStack, then the writer, for each of 2 stacks
+    expect(withRules.calls).toBe(2);
     expect(withRules.written).toEqual(without.written);
     expect(Object.values(withRules.written.resource.aws_api_gateway_method)[0]).toMatchObject({ rest_api_id: "api-second" });
   });

@@ -75,10 +75,21 @@ export function synthesizedResource(element: IConstruct): SynthesizedResource | 
   };
 }
 
+export interface CheckOptions {
+  /**
+   * Take each stack's JSON from the resolution `App.synth` already made to prepare the stack
+   * (`stack.toTerraform({ reusePrepared: true })`, patches/cdktf+0.21.0.patch) instead of
+   * resolving it again. Only when nothing can have changed a stack since it was prepared.
+   * @default false
+   */
+  readonly reusePrepared?: boolean;
+}
+
 /** Checks every resource of `stacks` against `rules`; nothing is thrown, the report says it all. */
 export function checkSecurityRules(
   stacks: readonly TerraformStack[],
-  rules: readonly SecurityRule[] = SECURITY_RULES
+  rules: readonly SecurityRule[] = SECURITY_RULES,
+  options: CheckOptions = {}
 ): SecurityRulesReport {
   const violations: RuleViolation[] = [];
   const suppressed: AppliedSuppression[] = [];
@@ -121,7 +132,7 @@ export function checkSecurityRules(
   for (const stack of stacks) {
     // The whole stack resolved once, as the writer writes it; each resource and data source is
     // found in it by its address.
-    const stackJson = stack.toTerraform() as Record<string, unknown>;
+    const stackJson = stack.toTerraform({ reusePrepared: options.reusePrepared === true }) as Record<string, unknown>;
     synthesizedStacks.set(stack, stackJson);
     for (const node of stack.node.findAll()) {
       for (const s of suppressionsOn(node)) {

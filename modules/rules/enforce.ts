@@ -11,9 +11,12 @@
  * Why the first stack checks them all: cdktf runs a stack's Aspects right before writing that
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
  * every stack it governs (they are all fully built by then, cross-stack references prepared).
- * The rules run on each stack's Terraform JSON, resolved once (`stack.toTerraform()`, ./check.ts),
- * and that same JSON is handed to cdktf's writer — so a stack is resolved once in all, not three
- * times (issue 14). Visiting a later stack, the Aspect reuses the first check's result for it —
+ * The rules run on each stack's Terraform JSON (`stack.toTerraform()`, ./check.ts), and that same
+ * JSON is handed to cdktf's writer. When this is the only Aspect in the app, nothing has changed
+ * any stack since `App.synth` resolved it to prepare it (cross-stack references), so the JSON is
+ * composed from that resolution (`toTerraform({ reusePrepared: true })`,
+ * patches/cdktf+0.21.0.patch): a stack is resolved once in all, not three times (issue 14).
+ * Visiting a later stack, the Aspect reuses the first check's result for it —
  * unless another Aspect is registered on the stack, an ancestor or a construct inside it (it may
  * have changed the stack since): then, as for a stack synthesized alone (`Testing.synth`), it
  * checks the stack again and the writer resolves it again.
@@ -27,7 +30,7 @@ import type { SecurityRule } from "./rule";
 
 export class SecurityRulesAspect implements IAspect {
   /** Per app (root): the stacks this Aspect governs, and the report of the first stack's check of them all. */
-  private readonly byRoot = new WeakMap<IConstruct, { governed: TerraformStack[]; report?: SecurityRulesReport }>();
+  private readonly byRoot = new WeakMap<IConstruct, { governed: TerraformStack[]; alone: boolean; report?: SecurityRulesReport }>();
 
   constructor(private readonly rules: readonly SecurityRule[] = SECURITY_RULES) {}
 
@@ -37,13 +40,19 @@ export class SecurityRulesAspect implements IAspect {
     let app = this.byRoot.get(root);
     if (!app) {
       // Once per app, not once per stack: a walk over every construct of the app.
-      app = { governed: root.node.findAll().filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this)) };
+      const all = root.node.findAll();
+      app = {
+        governed: all.filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this)),
+        // No other Aspect anywhere: nothing ran since App.synth prepared the stacks.
+        alone: all.every((c) => Aspects.of(c).all.every((a) => a === this)),
+      };
       this.byRoot.set(root, app);
     }
     let report: SecurityRulesReport;
-    if (app.governed[0] === node || !app.governed.includes(node)) {
-      report = checkSecurityRules(app.governed[0] === node ? app.governed : [node], this.rules);
-      if (app.governed[0] === node) app.report = report;
+    if (app.governed[0] === node) {
+      report = app.report = checkSecurityRules(app.governed, this.rules, { reusePrepared: app.alone });
+    } else if (!app.governed.includes(node)) {
+      report = checkSecurityRules([node], this.rules);
     } else if (app.report && this.onlyAspectOn(node)) {
       report = app.report;
     } else {
