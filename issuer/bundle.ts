@@ -47,11 +47,19 @@ function previousBuild(record: string): string | undefined {
   }
 }
 
+/**
+ * Where this checkout's build record lives: one per handler path, so two checkouts on one machine
+ * (or a CI clone next to a working copy) never read each other's record.
+ */
+export function issuerBuildRecord(entry = handlerSource()): string {
+  return path.join(tmpdir(), `farcar-issuer-build-${createHash("sha256").update(entry).digest("hex").slice(0, 16)}.json`);
+}
+
 /** Directory holding `index.js` (handler `index.handler`). */
 export function issuerBundleDir(): string {
   if (built && existsSync(path.join(built, "index.js"))) return built;
   const entry = handlerSource();
-  const record = path.join(tmpdir(), `farcar-issuer-build-${createHash("sha256").update(entry).digest("hex").slice(0, 16)}.json`);
+  const record = issuerBuildRecord(entry);
   const previous = previousBuild(record);
   if (previous) return (built = previous);
   // esbuild is loaded lazily: only stacks with a privateCa environment need it.

@@ -2,9 +2,9 @@
  * issuer/bundle.ts reuses the bundle an earlier process built while no file that went into it
  * changed (the record next to it in the temporary directory), and builds again when one did.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { issuerBuildRecord } from "../../issuer/bundle";
 
 /** issuerBundleDir of a fresh copy of the module, as a new process would load it. */
 function freshIssuerBundleDir(): string {
@@ -26,10 +26,9 @@ describe("issuer bundle across processes", () => {
     expect(written(first)).toBe(at); // not built (written) again
 
     // An input's recorded size:mtime no longer matches the file: as if it had changed since.
-    const [record] = readdirSync(tmpdir())
-      .filter((f) => f.startsWith("farcar-issuer-build-") && f.endsWith(".json"))
-      .map((f) => path.join(tmpdir(), f))
-      .filter((f) => JSON.parse(readFileSync(f, "utf8")).dir === first);
+    // This checkout's record (other checkouts on the machine have their own, for the same directory).
+    const record = issuerBuildRecord();
+    expect(JSON.parse(readFileSync(record, "utf8")).dir).toBe(first);
     const data = JSON.parse(readFileSync(record, "utf8")) as { dir: string; inputs: Record<string, string> };
     const handler = Object.keys(data.inputs).find((f) => f.endsWith(path.join("issuer", "handler.ts")))!;
     writeFileSync(record, JSON.stringify({ ...data, inputs: { ...data.inputs, [handler]: "0:0" } }));
