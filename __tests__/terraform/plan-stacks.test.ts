@@ -3,7 +3,7 @@
  * `planStacks`) must keep failures precise: an error is reported on the stack, and the resource,
  * it comes from — never on a neighbour, never lost.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describeStackPlan, planModules, planStacks, type FleetPlan } from "../support/terraform";
@@ -12,14 +12,14 @@ const work = mkdtempSync(path.join(tmpdir(), "farcar-plan-stacks-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A minimal stack as `cdktf synth` writes one: provider, backend, resources. */
-function stack(name: string, resource: Record<string, Record<string, object>>): string {
+function stack(name: string, resource: Record<string, Record<string, object>>, provider: object = { region: "us-east-1" }): string {
   const dir = path.join(work, "stacks", name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     path.join(dir, "cdk.tf.json"),
     JSON.stringify({
       terraform: { required_providers: { aws: { source: "aws", version: "5.100.0" } }, backend: { local: { path: `${name}.tfstate` } } },
-      provider: { aws: [{ region: "us-east-1" }] },
+      provider: { aws: [provider] },
       resource,
     }),
   );
@@ -30,9 +30,9 @@ let plan: FleetPlan;
 beforeAll(async () => {
   plan = await planStacks(
     [
-      stack("good", { aws_sns_topic: { topic: { name: "farcar-good" } } }),
+      stack("good", { aws_sns_topic: { topic: { name: "farcar-good" } } }, { region: "us-west-2", default_tags: [{ tags: { stack: "good" } }] }),
       stack("bad-argument", { aws_sns_topic: { topic: { name: "farcar-bad", nme: "typo" } } }),
-      stack("bad-value", { aws_cloudwatch_log_group: { logs: { name: "farcar", retention_in_days: 4 } } }),
+      stack("bad-value", { aws_cloudwatch_log_group: { logs: { name: "farcar", retention_in_days: 4 } } }, { region: "us-east-1", default_tags: [{ tags: { stack: "bad-value" } }] }),
     ],
     work,
   );
@@ -50,6 +50,21 @@ describe("planStacks: many stacks, one terraform plan", () => {
     const p = plan.stack("bad-value");
     expect(p.ok).toBe(false);
     expect(p.errors.some((e) => e.address === "aws_cloudwatch_log_group.logs" && /retention_in_days/.test(`${e.summary} ${e.detail}`))).toBe(true);
+  });
+
+  test("stacks whose providers differ only in default_tags share one provider instance from the root; another region gets its own", () => {
+    const root = JSON.parse(readFileSync(path.join(plan.root, "main.tf.json"), "utf8"));
+    expect(root.provider.aws).toEqual([
+      expect.objectContaining({ region: "us-west-2", alias: "shared_0" }),
+      expect.objectContaining({ region: "us-east-1", alias: "shared_1" }),
+    ]);
+    expect(root.provider.aws.map((p: object) => Object.keys(p))).not.toContainEqual(expect.arrayContaining(["default_tags"]));
+    expect(Object.fromEntries(Object.entries<{ providers: unknown }>(root.module).map(([name, m]) => [name, m.providers]))).toEqual({
+      good: { aws: "aws.shared_0" },
+      "bad-argument": { aws: "aws.shared_1" },
+      "bad-value": { aws: "aws.shared_1" },
+    });
+    for (const name of ["good", "bad-argument", "bad-value"]) expect(JSON.parse(readFileSync(path.join(plan.root, name, "cdk.tf.json"), "utf8")).provider).toBeUndefined();
   });
 
   test("a stack without errors is not blamed, but is reported as not planned", () => {
