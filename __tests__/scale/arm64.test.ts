@@ -2,18 +2,17 @@
  * Fargate on ARM64 (Graviton) as a knob: default X86_64; ARM64 needs multi-arch images, which the
  * Dockerfiles allow (no constant platform, a platform-neutral build stage).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { FleetError } from "../../config/errors";
 import { costReport } from "../../scripts/cost";
-import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
+import { BASE_FLEET } from "../config/fleet-fixture";
+import { ARM_FLEET } from "../config/fleet-variants";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { describeStackPlan, planStacks, terraform } from "../support/terraform";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.resolve(__dirname, "../..");
-const ARM = fleetWith(["inbound:\n", "farcar: { cpuArchitecture: ARM64 }\n        inbound:\n"]);
+const ARM = ARM_FLEET;
 
 const taskDefinitions = (tf: Json): Json[] => Object.values<Json>(tf.resource.aws_ecs_task_definition);
 
@@ -50,31 +49,7 @@ describe("farcar.cpuArchitecture", () => {
     expect(arm.farcar.tasks).toBeLessThan(x86.farcar.tasks * 0.85);
   });
 
-  describe("terraform", () => {
-    const work = mkdtempSync(path.join(tmpdir(), "farcar-arm-"));
-    afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-    test("an ARM64 stack validates and plans; the variable refuses anything but X86_64 and ARM64", async () => {
-      const s = synthFleet(fleetFromYaml(ARM));
-      const stack = "afterpay-staging-ingress";
-      const fleetPlan = await planStacks([s.dir(stack)], work, { show: true });
-      const p = fleetPlan.stack(stack);
-      if (!p.ok) throw new Error(describeStackPlan(p));
-      const tasks = [...p.planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
-      expect(tasks.length).toBeGreaterThan(0);
-      for (const [, t] of tasks) expect(t.after.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
-      // The same root, the stack called with cpu_architecture = "arm64": changing a module call's
-      // arguments needs no new `terraform init`, and `terraform validate` evaluates a module
-      // input's validation rules when its value is known, without planning.
-      const main = path.join(fleetPlan.root, "main.tf.json");
-      const root = JSON.parse(readFileSync(main, "utf8"));
-      root.module[stack].cpu_architecture = "arm64";
-      writeFileSync(main, JSON.stringify(root));
-      const bad = await terraform(fleetPlan.root, ["validate", "-no-color"]);
-      expect(bad.ok).toBe(false);
-      expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");
-    }, 240_000);
-  });
+  // Planned for real (ARM64 task definitions, the variable refusing "arm64"): terraform/variants.test.ts.
 });
 
 describe("images build for both architectures", () => {

@@ -2,19 +2,13 @@
  * State backends: HCP Terraform workspaces (one per stack), S3, or local — and cross-stack
  * references that keep resolving with each.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { BASE_FLEET } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet } from "../support/synth";
-import { describeStackPlan, planStacks, type FleetPlan } from "../support/terraform";
 
 const STACKS = ["afterpay-staging-ingress", "org"];
 
 describe("HCP Terraform", () => {
   const s = synthFleet(fleetFromYaml(`${BASE_FLEET}terraformCloud: { organization: block, project: farcar, workspacePrefix: mesh- }\n`));
-  const work = mkdtempSync(path.join(tmpdir(), "farcar-tfc-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   test.each(STACKS)("%s runs in its own named workspace", (stack) => {
     const tf = s.json(stack);
@@ -43,17 +37,9 @@ describe("HCP Terraform", () => {
     expect(tf.provider.aws[0].assume_role).toEqual(s.json("afterpay-staging-ingress").provider.aws[0].assume_role);
   });
 
-  // Both stacks in one Terraform root (support/terraform.ts planStacks), each judged on its own.
-  let fleetPlan: FleetPlan;
-  beforeAll(async () => {
-    fleetPlan = await planStacks(STACKS.map(s.dir), work);
-  }, 300_000);
-
-  test.each(STACKS)("%s validates and plans (workspace and remote state replaced offline)", (stack) => {
-    const p = fleetPlan.stack(stack);
-    if (!p.ok) throw new Error(describeStackPlan(p));
-    expect([...p.changes.values()]).toContain("create");
-  });
+  // No Terraform plan here: the offline copy a test can plan replaces exactly what this backend
+  // changes (the `cloud` block and the remote-state source become local), leaving the stacks the
+  // example fleet's plan already plans (terraform/example-fleet.test.ts).
 });
 
 describe("S3 backend", () => {

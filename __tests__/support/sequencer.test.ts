@@ -21,12 +21,12 @@ test("without recorded durations: the listed slow files first, slowest first, th
   const sorted = new SlowFirstSequencer().sort(
     tests({
       "__tests__/rules/logs.test.ts": 9000, // large but fast: after every listed file
-      "__tests__/cli.test.ts": 100,
+      "__tests__/sidecar/bundle.test.ts": 100,
       "__tests__/terraform/example-fleet.test.ts": 100,
       "__tests__/config/fleet-names.test.ts": 50,
     }),
   );
-  expect(order(sorted)).toEqual(["__tests__/terraform/example-fleet.test.ts", "__tests__/cli.test.ts", "__tests__/rules/logs.test.ts", "__tests__/config/fleet-names.test.ts"]);
+  expect(order(sorted)).toEqual(["__tests__/terraform/example-fleet.test.ts", "__tests__/sidecar/bundle.test.ts", "__tests__/rules/logs.test.ts", "__tests__/config/fleet-names.test.ts"]);
 });
 
 test("a duration Jest recorded wins over the table", () => {

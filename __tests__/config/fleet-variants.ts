@@ -1,0 +1,30 @@
+/**
+ * Variants of the test fleet (fleet-fixture.ts BASE_FLEET) that several test files use: each file
+ * checks its variant's synthesized stack, and __tests__/terraform/variants.test.ts plans all of
+ * them side by side in one Terraform root (one init, one plan, one show: issue 14).
+ */
+import { fleetWith } from "./fleet-fixture";
+
+/** afterpay-staging on Fargate ARM64 (Graviton). */
+export const ARM_FLEET = fleetWith(["inbound:\n", "farcar: { cpuArchitecture: ARM64 }\n        inbound:\n"]);
+
+/** afterpay-staging in its own region, ap-southeast-2, while the fleet's region is us-east-1. */
+export const SYDNEY_FLEET = fleetWith(
+  // a transit gateway is regional: the Sydney proxy VPC is routed to the mesh by the operator
+  ["routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }", "routing: { cidrs: [10.0.0.0/12] }"],
+  ["        proxyAccount: { email: aws+afterpay-staging@block.example }", "        region: ap-southeast-2\n        proxyAccount: { email: aws+afterpay-staging@block.example }"],
+  ["availabilityZones: [us-east-1a, us-east-1b]", "availabilityZones: [ap-southeast-2a, ap-southeast-2b]"],
+);
+
+/** The SVID writer of another account (identity.svidWriterArn), with secretsManager SVIDs. */
+export const SVID_WRITER_ARN = "arn:aws:iam::111111111111:role/spire-svid-writer";
+export const SVID_WRITER_FLEET = fleetWith(["        network:", `        identity: { source: secretsManager, svidWriterArn: "${SVID_WRITER_ARN}" }\n        network:`]);
+
+/** The longest names the fleet allows: 63-character acquisition, environment and service. */
+export const LONG_NAMES = { acquisition: `a${"c".repeat(61)}q`, environment: `e${"n".repeat(61)}v`, service: `s${"v".repeat(61)}c` };
+export const LONG_NAMES_FLEET = fleetWith(
+  ["  afterpay:", `  ${LONG_NAMES.acquisition}:`],
+  ["      staging:", `      ${LONG_NAMES.environment}:`],
+  ["          checkout:", `          ${LONG_NAMES.service}:`],
+);
+export const LONG_NAMES_STACK = `${LONG_NAMES.acquisition}-${LONG_NAMES.environment}-ingress`;
