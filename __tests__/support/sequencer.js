@@ -22,9 +22,8 @@ const Sequencer = require("@jest/test-sequencer").default;
  */
 const EXPECTED_SECONDS = {
   "__tests__/module-export/tags-plan.test.ts": 18,
-  "__tests__/terraform/variants.test.ts": 15,
+  "__tests__/terraform/variants.test.ts": 22,
   "__tests__/module-export/terraform.test.ts": 14,
-  "__tests__/scale/plan-stability.test.ts": 12,
   "__tests__/terraform/example-fleet.test.ts": 10,
   "__tests__/verify/isolation.test.ts": 9.5,
   "__tests__/terraform/plan-stacks.test.ts": 8,

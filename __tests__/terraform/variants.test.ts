@@ -4,16 +4,26 @@
  * one plan, one show; each variant judged on its own). A root per variant cost a provider start
  * for init-plan-show each (~6 s of CPU per variant; issue 14). The synthesized side of each
  * variant is tested in its own file: scale/arm64, scale/region, identity/ca-names, stacks/identity.
+ *
+ * Plan stability (help/scaling.md): adding one service changes only that service's resources,
+ * plus the documented shared ones — proven on the plans of the environment with N services and
+ * with N + 1 (variants "n", "n-plus-1", "n-plus-1-new-account").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { BASE_FLEET } from "../config/fleet-fixture";
 import { ARM_FLEET, LONG_NAMES_FLEET, LONG_NAMES_STACK, SVID_WRITER_FLEET, SYDNEY_FLEET } from "../config/fleet-variants";
 import { fleetFromYaml, synthFleet } from "../support/synth";
 import { describeStackPlan, planStacks, terraform, type FleetPlan } from "../support/terraform";
+import { comparePlans } from "../scale/plans";
 
 const STACK = "afterpay-staging-ingress";
+const refunds = (account: string) => `          refunds:\n            roleArns: [arn:aws:iam::${account}:role/refunds-staging]\n            targets: [payments]\n`;
 const VARIANTS = {
+  n: { yaml: BASE_FLEET, stack: STACK },
+  "n-plus-1": { yaml: BASE_FLEET + refunds("333333333333"), stack: STACK },
+  "n-plus-1-new-account": { yaml: BASE_FLEET + refunds("999999999999"), stack: STACK },
   arm64: { yaml: ARM_FLEET, stack: STACK },
   sydney: { yaml: SYDNEY_FLEET, stack: STACK },
   "long-names": { yaml: LONG_NAMES_FLEET, stack: LONG_NAMES_STACK },
@@ -52,6 +62,32 @@ test("sydney: every VPC endpoint is a service of ap-southeast-2, execute-api amo
   const services = [...planned("sydney").planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
   expect(services).toContain("com.amazonaws.ap-southeast-2.execute-api");
   for (const name of services) expect(name).toMatch(/^com\.amazonaws\.ap-southeast-2\./);
+});
+
+/**
+ * Resources shared by services that a new service may change (help/scaling.md): none when its
+ * roles are in a caller account another service already has. (A new caller account changes the
+ * execute-api endpoint policy, which lists the callers' accounts.)
+ */
+const SHARED_TYPES = new Set<string>();
+
+test("plan stability: adding a service changes only its own resources (and, for a new caller account, the endpoint policy)", () => {
+  const before = planned("n").planned;
+  expect(before.size).toBeGreaterThan(50);
+  // The comparison covers each resource's configuration too, not only its values known at plan time.
+  expect([...before].filter(([, r]) => r.expressions === undefined).map(([a]) => a)).toEqual([]);
+  const after = planned("n-plus-1").planned;
+  const { removed, changed, added } = comparePlans(before, after);
+  expect(removed).toEqual([]); // nothing of another service disappears
+  expect(changed.filter((a) => !SHARED_TYPES.has(a.split(".")[0]))).toEqual([]);
+  expect(added.length).toBeGreaterThan(20);
+  // Every new resource is the new service's: its API, Farcar, identity and routes carry its name.
+  expect(added.filter((a) => !/refunds/.test(a))).toEqual([]);
+
+  // The comparison sees what changes: a service from a caller account no other service has
+  // changes the endpoint policy (it names the callers' accounts), and only that.
+  const otherAccount = planned("n-plus-1-new-account").planned;
+  expect(comparePlans(before, otherAccount).changed).toEqual([expect.stringMatching(/^aws_vpc_endpoint_policy\.acquisition-network_execute-api-endpoint-policy/)]);
 });
 
 // Runs last: it rewrites the root. Changing a module call's arguments needs no new `terraform
