@@ -22,6 +22,7 @@ const Sequencer = require("@jest/test-sequencer").default;
  */
 const EXPECTED_SECONDS = {
   "__tests__/module-export/tags-plan.test.ts": 18,
+  "__tests__/typecheck.test.ts": 7,
   "__tests__/terraform/variants.test.ts": 22,
   "__tests__/module-export/terraform.test.ts": 14,
   "__tests__/terraform/example-fleet.test.ts": 10,
