@@ -4,7 +4,6 @@ module.exports = {
   roots: ["<rootDir>/__tests__", "<rootDir>/envoy"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-  setupFilesAfterEnv: ["<rootDir>/__tests__/support/setup.ts"],
   // Two workers for the two cores of the CI machine (Jest's default on 2 cores is ONE worker:
   // cpus - 1). Terraform runs in child processes, so a third worker would only add contention.
   maxWorkers: 2,

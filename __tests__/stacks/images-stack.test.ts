@@ -11,6 +11,7 @@ import { FARCAR_IMAGE_TAG } from "../../config/fleet";
 import { DOCKER_PLATFORMS, IMAGE_BUILDS, IMAGE_REPOSITORIES } from "../../modules/farcar-service/images";
 import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
 import { BASE_FLEET } from "../config/fleet-fixture";
+import "../support/cdktf-matchers";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -12,6 +12,7 @@ import { sharedNlbName, targetGroupName } from "../../config/names";
 import { HTTP_METHODS } from "../../modules/private-api/resource-policy";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
 import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
+import "../support/cdktf-matchers";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

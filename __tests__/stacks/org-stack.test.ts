@@ -5,6 +5,7 @@ import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizat
 import { SCP_MAX_CHARACTERS, SCP_MAX_PER_TARGET } from "../../stacks/org-stack";
 import { fleetFromYaml, synthFleet, synthFleetFile } from "../support/synth";
 import { fleetWith } from "../config/fleet-fixture";
+import "../support/cdktf-matchers";
 
 const s = synthFleetFile();
 const org = Testing.synth(s.stacks.org);
