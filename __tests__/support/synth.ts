@@ -25,7 +25,7 @@ export interface Synthesized {
   dir(stack: string): string;
 }
 
-/** Output directories synthesized by this test file: removed when it ends (support/setup.ts). */
+/** Output directories synthesized by this test file: removed when it ends (the afterAll below). */
 const outdirs: string[] = [];
 
 /** Removes every output directory `synthFleet` created in this test file (KEEP_SYNTH=1 keeps them). */
