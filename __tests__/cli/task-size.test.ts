@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { loadFleet } from "../../config/load";
 import { synthesizeFleet } from "../../verify";
 import { EXAMPLE_FLEET } from "../support/synth";
+import { TERRAFORM, terraformEnv } from "../support/terraform";
 
 const stack = synthesizeFleet(loadFleet(EXAMPLE_FLEET))["afterpay-staging-ingress"] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const precondition: string = (Object.values(stack.resource.aws_ecs_task_definition)[0] as any).lifecycle.precondition[0].condition; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -19,7 +20,7 @@ function evaluate(condition: string, cpu: number, memory: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), "farcar-tfc-"));
   writeFileSync(path.join(dir, "main.tf"), `variable "task_cpu" { default = ${cpu} }\nvariable "task_memory_mib" { default = ${memory} }\n`);
   const expr = condition.replace(/^\$\{/, "").replace(/\}$/, "");
-  return execFileSync("terraform", ["console"], { cwd: dir, input: expr, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).trim();
+  return execFileSync(TERRAFORM, ["console"], { cwd: dir, input: expr, encoding: "utf8", env: terraformEnv() }).trim();
 }
 
 describe("task_memory_mib", () => {
