@@ -5,16 +5,23 @@
  */
 import { fleetWith } from "./fleet-fixture";
 
+type Edit = [from: string, to: string];
+
 /** afterpay-staging on Fargate ARM64 (Graviton). */
-export const ARM_FLEET = fleetWith(["inbound:\n", "farcar: { cpuArchitecture: ARM64 }\n        inbound:\n"]);
+const ARM_EDITS: Edit[] = [["inbound:\n", "farcar: { cpuArchitecture: ARM64 }\n        inbound:\n"]];
+export const ARM_FLEET = fleetWith(...ARM_EDITS);
 
 /** afterpay-staging in its own region, ap-southeast-2, while the fleet's region is us-east-1. */
-export const SYDNEY_FLEET = fleetWith(
+const SYDNEY_EDITS: Edit[] = [
   // a transit gateway is regional: the Sydney proxy VPC is routed to the mesh by the operator
   ["routing: { transitGatewayId: tgw-0a1b2c3d4e5f60718, cidrs: [10.0.0.0/12] }", "routing: { cidrs: [10.0.0.0/12] }"],
   ["        proxyAccount: { email: aws+afterpay-staging@block.example }", "        region: ap-southeast-2\n        proxyAccount: { email: aws+afterpay-staging@block.example }"],
   ["availabilityZones: [us-east-1a, us-east-1b]", "availabilityZones: [ap-southeast-2a, ap-southeast-2b]"],
-);
+];
+export const SYDNEY_FLEET = fleetWith(...SYDNEY_EDITS);
+
+/** Both at once (independent knobs): one stack to plan for both. */
+export const SYDNEY_ARM_FLEET = fleetWith(...SYDNEY_EDITS, ...ARM_EDITS);
 
 /** The SVID writer of another account (identity.svidWriterArn), with secretsManager SVIDs. */
 export const SVID_WRITER_ARN = "arn:aws:iam::111111111111:role/spire-svid-writer";

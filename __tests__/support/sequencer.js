@@ -21,10 +21,10 @@ const Sequencer = require("@jest/test-sequencer").default;
  * changes a lot. Files under ~2.5 s are left out.
  */
 const EXPECTED_SECONDS = {
-  "__tests__/terraform/variants.test.ts": 19.3,
+  "__tests__/terraform/variants.test.ts": 16,
   "__tests__/module-export/tags-plan.test.ts": 15.2,
   "__tests__/verify/isolation.test.ts": 10.8,
-  "__tests__/module-export/terraform.test.ts": 9.6,
+  "__tests__/module-export/terraform.test.ts": 8.2,
   "__tests__/terraform/example-fleet.test.ts": 8.4,
   "__tests__/terraform/plan-stacks.test.ts": 7.5,
   "__tests__/typecheck.test.ts": 6.0,

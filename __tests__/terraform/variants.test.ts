@@ -3,7 +3,8 @@
  * schema (offline mirror) — all in ONE Terraform root (support/terraform.ts planStacks: one init,
  * one plan, one show; each variant judged on its own). A root per variant cost a provider start
  * for init-plan-show each (~6 s of CPU per variant; issue 14). The synthesized side of each
- * variant is tested in its own file: scale/arm64, scale/region, identity/ca-names, stacks/identity.
+ * variant is tested in its own file: scale/arm64, scale/region, identity/ca-names, stacks/identity
+ * (ARM64 and the Sydney region, independent knobs, are planned as one stack).
  *
  * Plan stability (help/scaling.md): adding one service changes only that service's resources,
  * plus the documented shared ones — proven on the plans of the environment with N services and
@@ -13,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BASE_FLEET } from "../config/fleet-fixture";
-import { ARM_FLEET, LONG_NAMES_FLEET, LONG_NAMES_STACK, SVID_WRITER_FLEET, SYDNEY_FLEET } from "../config/fleet-variants";
+import { LONG_NAMES_FLEET, LONG_NAMES_STACK, SVID_WRITER_FLEET, SYDNEY_ARM_FLEET } from "../config/fleet-variants";
 import { fleetFromYaml, synthFleet } from "../support/synth";
 import { describeStackPlan, planStacks, terraform, type FleetPlan } from "../support/terraform";
 import { comparePlans } from "../scale/plans";
@@ -24,8 +25,8 @@ const VARIANTS = {
   n: { yaml: BASE_FLEET, stack: STACK },
   "n-plus-1": { yaml: BASE_FLEET + refunds("333333333333"), stack: STACK },
   "n-plus-1-new-account": { yaml: BASE_FLEET + refunds("999999999999"), stack: STACK },
-  arm64: { yaml: ARM_FLEET, stack: STACK },
-  sydney: { yaml: SYDNEY_FLEET, stack: STACK },
+  // ARM64 and a region of its own are independent knobs: one stack carries both.
+  "sydney-arm64": { yaml: SYDNEY_ARM_FLEET, stack: STACK },
   "long-names": { yaml: LONG_NAMES_FLEET, stack: LONG_NAMES_STACK },
   "svid-writer": { yaml: SVID_WRITER_FLEET, stack: STACK },
 };
@@ -52,14 +53,14 @@ test.each(Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>)("%s: the stack 
   expect(new Set([...p.changes.values()].filter((a) => a !== "read"))).toEqual(new Set(["create"]));
 });
 
-test("arm64: every task definition plans with runtime_platform ARM64", () => {
-  const tasks = [...planned("arm64").planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
+test("sydney-arm64: every task definition plans with runtime_platform ARM64", () => {
+  const tasks = [...planned("sydney-arm64").planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
   expect(tasks.length).toBeGreaterThan(0);
   for (const [, t] of tasks) expect(t.after.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
 });
 
-test("sydney: every VPC endpoint is a service of ap-southeast-2, execute-api among them", () => {
-  const services = [...planned("sydney").planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
+test("sydney-arm64: every VPC endpoint is a service of ap-southeast-2, execute-api among them", () => {
+  const services = [...planned("sydney-arm64").planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
   expect(services).toContain("com.amazonaws.ap-southeast-2.execute-api");
   for (const name of services) expect(name).toMatch(/^com\.amazonaws\.ap-southeast-2\./);
 });
@@ -93,10 +94,10 @@ test("plan stability: adding a service changes only its own resources (and, for 
 // Runs last: it rewrites the root. Changing a module call's arguments needs no new `terraform
 // init`, and `terraform validate` evaluates a module input's validation rules when its value is
 // known, without planning.
-test("arm64: the cpu_architecture variable refuses anything but X86_64 and ARM64", async () => {
+test("sydney-arm64: the cpu_architecture variable refuses anything but X86_64 and ARM64", async () => {
   const main = path.join(fleetPlan.root, "main.tf.json");
   const root = JSON.parse(readFileSync(main, "utf8"));
-  root.module.arm64.cpu_architecture = "arm64";
+  root.module["sydney-arm64"].cpu_architecture = "arm64";
   writeFileSync(main, JSON.stringify(root));
   const bad = await terraform(fleetPlan.root, ["validate", "-no-color"]);
   expect(bad.ok).toBe(false);
