@@ -3,24 +3,14 @@
  * file), name the YAML path of the keys around it and give a hint; the cascade of follow-on parser
  * errors is summarised, not listed.
  */
-import { FleetError } from "../../config/errors";
 import { BASE_FLEET, fleetWith } from "../config/fleet-fixture";
-import { fleetFromYaml } from "../support/synth";
+import { fleetProblems } from "../support/synth";
 
-function problems(text: string): string[] {
-  try {
-    fleetFromYaml(text);
-  } catch (err) {
-    if (err instanceof FleetError) return err.message.split("\n").slice(1).map((l) => l.trim());
-    throw err;
-  }
-  throw new Error("expected a FleetError");
-}
 
 describe("YAML syntax errors", () => {
   test("a key indented one space too little: that line and column, its path, the rule", () => {
     const text = fleetWith(["          proxyVpcCidr: 10.64.0.0/20", "         proxyVpcCidr: 10.64.0.0/20"]);
-    const [p, ...rest] = problems(text);
+    const [p, ...rest] = fleetProblems(text);
     expect(rest).toEqual([]);
     expect(p).toMatch(/^inline\.yaml:21:10: acquisitions\.afterpay\.environments\.staging\.network\.proxyVpcCidr: invalid YAML: .*; keys of one mapping must start in the same column; indent a nested block 2 spaces deeper than its parent key/);
     expect(p).toMatch(/more YAML errors? after it usually follow from this one/);
@@ -28,15 +18,15 @@ describe("YAML syntax errors", () => {
 
   test("a line indented deeper under a key that opens no block: that line, not the next key", () => {
     const text = fleetWith(["roleArns: [arn:aws:iam::333333333333:role/checkout-staging]\n", "roleArns: [arn:aws:iam::333333333333:role/checkout-staging]\n              methods: [GET]\n"]);
-    expect(problems(text)[0]).toMatch(/^inline\.yaml:27:15: acquisitions\.afterpay\.environments\.staging\.inbound\.checkout\.roleArns\.methods: invalid YAML/);
+    expect(fleetProblems(text)[0]).toMatch(/^inline\.yaml:27:15: acquisitions\.afterpay\.environments\.staging\.inbound\.checkout\.roleArns\.methods: invalid YAML/);
   });
 
   test("an unclosed [ points at the [ even when it is the last line", () => {
     const text = fleetWith(["targets: [payments, ledger]", "targets: [payments, ledger"]);
-    expect(problems(text)[0]).toMatch(/^inline\.yaml:27:22: acquisitions\.afterpay\.environments\.staging\.inbound\.checkout\.targets: invalid YAML: .*close the list with \]/);
+    expect(fleetProblems(text)[0]).toMatch(/^inline\.yaml:27:22: acquisitions\.afterpay\.environments\.staging\.inbound\.checkout\.targets: invalid YAML: .*close the list with \]/);
   });
 
   test("a tab: indent with spaces", () => {
-    expect(problems(BASE_FLEET.replace("region: us-east-1\n", "region: us-east-1\n\ttags: {}\n"))[0]).toMatch(/^inline\.yaml:3:1: .*invalid YAML: Tabs .*; indent with spaces, not tabs/);
+    expect(fleetProblems(BASE_FLEET.replace("region: us-east-1\n", "region: us-east-1\n\ttags: {}\n"))[0]).toMatch(/^inline\.yaml:3:1: .*invalid YAML: Tabs .*; indent with spaces, not tabs/);
   });
 });

@@ -12,7 +12,6 @@ import { fleetFromYaml, synthFleet } from "../support/synth";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.resolve(__dirname, "../..");
-const ARM = ARM_FLEET;
 
 const taskDefinitions = (tf: Json): Json[] => Object.values<Json>(tf.resource.aws_ecs_task_definition);
 
@@ -26,7 +25,7 @@ describe("farcar.cpuArchitecture", () => {
   });
 
   test("ARM64 in the environment becomes the variable's default", () => {
-    const fleet = fleetFromYaml(ARM);
+    const fleet = fleetFromYaml(ARM_FLEET);
     expect(fleet.environments[0].farcar.cpuArchitecture).toBe("ARM64");
     expect(synthFleet(fleet).json("afterpay-staging-ingress").variable.cpu_architecture.default).toBe("ARM64");
   });
@@ -34,7 +33,7 @@ describe("farcar.cpuArchitecture", () => {
   test("a wrong value is a located error listing the allowed ones", () => {
     let message = "";
     try {
-      fleetFromYaml(ARM.replace("ARM64", "arm64"));
+      fleetFromYaml(ARM_FLEET.replace("ARM64", "arm64"));
     } catch (err) {
       if (!(err instanceof FleetError)) throw err;
       message = err.message;
@@ -44,7 +43,7 @@ describe("farcar.cpuArchitecture", () => {
 
   test("npm run cost prices ARM64 tasks at the Graviton rate (cheaper)", () => {
     const x86 = costReport(fleetFromYaml(BASE_FLEET)).stacks[0];
-    const arm = costReport(fleetFromYaml(ARM)).stacks[0];
+    const arm = costReport(fleetFromYaml(ARM_FLEET)).stacks[0];
     expect(arm.architecture).toBe("ARM64");
     expect(arm.farcar.tasks).toBeLessThan(x86.farcar.tasks * 0.85);
   });

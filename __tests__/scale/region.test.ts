@@ -2,30 +2,17 @@
  * An environment in its own region: the acquisition lives where it lives (Afterpay in
  * ap-southeast-2, the parent in us-east-1). Everything region-bound follows the environment.
  */
-import { FleetError } from "../../config/errors";
 import { fleetRegions } from "../../config/fleet";
 import { costReport } from "../../scripts/cost";
 import { readSynthesized, verifyIsolation } from "../../verify";
 import { SYDNEY_FLEET } from "../config/fleet-variants";
-import { fleetFromYaml, synthFleet } from "../support/synth";
+import { fleetFromYaml, fleetProblems, synthFleet } from "../support/synth";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const SYDNEY = SYDNEY_FLEET;
-
-/** Problems of a fleet text, formatted as the user sees them. */
-function problems(text: string): string[] {
-  try {
-    fleetFromYaml(text);
-  } catch (err) {
-    if (err instanceof FleetError) return err.message.split("\n").slice(1).map((l) => l.trim());
-    throw err;
-  }
-  return [];
-}
 
 describe("an environment with its own region", () => {
-  const fleet = fleetFromYaml(SYDNEY);
+  const fleet = fleetFromYaml(SYDNEY_FLEET);
   const s = synthFleet(fleet);
   const tf = s.json("afterpay-staging-ingress");
   const org = s.json("org");
@@ -72,24 +59,24 @@ describe("an environment with its own region", () => {
   }, 120_000);
 
   test("fails when an availability zone is not in the environment's region", () => {
-    const text = SYDNEY.replace("ap-southeast-2b]", "us-east-1b]");
-    expect(problems(text)).toEqual([
+    const text = SYDNEY_FLEET.replace("ap-southeast-2b]", "us-east-1b]");
+    expect(fleetProblems(text)).toEqual([
       expect.stringMatching(/^inline\.yaml:\d+:\d+: acquisitions\.afterpay\.environments\.staging\.network\.availabilityZones\[1\]: is not an availability zone of this environment's region ap-southeast-2 \(e\.g\. ap-southeast-2a\) \(got "us-east-1b"\)$/),
     ]);
   });
 
   test("fails when the environment's region is in another partition", () => {
-    const text = SYDNEY.replace("region: ap-southeast-2", "region: cn-north-1").replace(/ap-southeast-2([ab])/g, "cn-north-1$1");
-    expect(problems(text)).toEqual([expect.stringMatching(/staging\.region: is in the aws-cn partition but the fleet region us-east-1 is in aws; .* \(got "cn-north-1"\)$/)]);
+    const text = SYDNEY_FLEET.replace("region: ap-southeast-2", "region: cn-north-1").replace(/ap-southeast-2([ab])/g, "cn-north-1$1");
+    expect(fleetProblems(text)).toEqual([expect.stringMatching(/staging\.region: is in the aws-cn partition but the fleet region us-east-1 is in aws; .* \(got "cn-north-1"\)$/)]);
   });
 
   test("fails when mesh.routing names a transit gateway of another region", () => {
-    const text = SYDNEY.replace("routing: { cidrs: [10.0.0.0/12] }", "routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] }");
-    expect(problems(text)).toEqual([expect.stringMatching(/staging\.region: mesh\.routing\.transitGatewayId names a transit gateway of the fleet region us-east-1; .*Fix: /)]);
+    const text = SYDNEY_FLEET.replace("routing: { cidrs: [10.0.0.0/12] }", "routing: { transitGatewayId: tgw-0123456789abcdef0, cidrs: [10.0.0.0/12] }");
+    expect(fleetProblems(text)).toEqual([expect.stringMatching(/staging\.region: mesh\.routing\.transitGatewayId names a transit gateway of the fleet region us-east-1; .*Fix: /)]);
   });
 
   test("rejects a malformed region with the field's path", () => {
-    expect(problems(SYDNEY.replace("region: ap-southeast-2", "region: sydney"))).toEqual(
+    expect(fleetProblems(SYDNEY_FLEET.replace("region: ap-southeast-2", "region: sydney"))).toEqual(
       expect.arrayContaining([expect.stringMatching(/staging\.region: expected an AWS region such as ap-southeast-2 \(got "sydney"\)$/)]),
     );
   });
