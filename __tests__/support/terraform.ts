@@ -225,15 +225,31 @@ function moduleName(stack: string): string {
   return /^[A-Za-z]/.test(name) ? name : `s_${name}`;
 }
 
-/** The offline copy of a stack as a child module: a module cannot carry a backend (DESIGN.md: the copy only). */
-export function asChildModule(dir: string): void {
+/**
+ * The offline copy of a stack as a child module: a module cannot carry a backend (DESIGN.md: the
+ * copy only). With `liftProvider`, the stack's single `provider "aws"` block is also removed from
+ * the copy and returned without `default_tags`, to be passed from the root instead (see
+ * `planStacks`) — when it can be: exactly one aws configuration, without alias, and no other
+ * provider configured; otherwise the provider stays and undefined is returned.
+ */
+export function asChildModule(dir: string, liftProvider = false): Json | undefined {
   const file = path.join(dir, "cdk.tf.json");
   const tf: Json = JSON.parse(readFileSync(file, "utf8"));
   if (tf.terraform) {
     delete tf.terraform.backend;
     delete tf.terraform.cloud;
   }
+  let lifted: Json | undefined;
+  const providers: Json = tf.provider ?? {};
+  const aws = providers.aws;
+  if (liftProvider && Object.keys(providers).length === 1 && Array.isArray(aws) && aws.length === 1 && aws[0].alias === undefined) {
+    const { default_tags: _tags, ...config } = aws[0] as Json;
+    void _tags;
+    lifted = config;
+    delete tf.provider;
+  }
   writeFileSync(file, JSON.stringify(tf, null, 2));
+  return lifted;
 }
 
 /**
@@ -413,43 +429,19 @@ export async function planModules(modules: ReadonlyMap<string, string>, root: st
  * reported under its directory name. Variants of one stack (the same stack synthesized from
  * different fleets) are planned side by side by giving `stackDirs` as a map: label → directory,
  * each reported under its label.
+ *
+ * Stacks whose provider blocks are equal but for `default_tags` share one provider instance
+ * passed from the root: every provider configuration in a root is its own plugin process, and each
+ * costs ~0.85 s of CPU in plan and ~0.45 s in validate (measured on the example fleet's 13 stacks:
+ * plan 21 → 10 CPU-s with one shared instance; issue 14). What sharing gives up: the stacks'
+ * `default_tags`, so planned `tags_all` lacks them — module-export/tags-plan, which tests them,
+ * builds its own root with the stack's own provider.
+ * https://developer.hashicorp.com/terraform/language/modules/develop/providers#passing-providers-explicitly
  */
-export interface PlanStacksOptions extends Pick<PlanModulesOptions, "show"> {
-  /**
-   * Keep each stack's own `provider "aws"` block (one provider process per stack). By default,
-   * stacks whose provider blocks are equal but for `default_tags` share one provider instance
-   * passed from the root: every provider configuration in a root is its own plugin process, and
-   * each costs ~0.85 s of CPU in plan and ~0.45 s in validate (measured on the example fleet's 13
-   * stacks: plan 21 → 10 CPU-s with one shared instance; issue 14). What sharing gives up: the
-   * stacks' `default_tags`, so planned `tags_all` lacks them — a test about default tags keeps
-   * its own providers (module-export/tags-plan plans them for real).
-   * https://developer.hashicorp.com/terraform/language/modules/develop/providers#passing-providers-explicitly
-   */
-  readonly ownProviders?: boolean;
-}
-
-/**
- * The stack copy's single `provider "aws"` block, removed from the copy and returned without
- * `default_tags`, when it can be passed from the root instead: exactly one aws configuration,
- * without alias, and no other provider configured. Otherwise undefined and the copy is unchanged.
- */
-function takeSharedProvider(dir: string): Json | undefined {
-  const file = path.join(dir, "cdk.tf.json");
-  const tf: Json = JSON.parse(readFileSync(file, "utf8"));
-  const providers: Json = tf.provider ?? {};
-  const aws = providers.aws;
-  if (Object.keys(providers).length !== 1 || !Array.isArray(aws) || aws.length !== 1 || aws[0].alias !== undefined) return undefined;
-  const { default_tags: _tags, ...config } = aws[0] as Json;
-  void _tags;
-  delete tf.provider;
-  writeFileSync(file, JSON.stringify(tf, null, 2));
-  return config;
-}
-
 export async function planStacks(
   stackDirs: readonly string[] | ReadonlyMap<string, string>,
   workDir: string,
-  options: PlanStacksOptions = {},
+  options: Pick<PlanModulesOptions, "show"> = {},
 ): Promise<FleetPlan> {
   const root = mkdtempSync(path.join(workDir, "fleet-"));
   const labelled = Array.isArray(stackDirs) ? stackDirs.map((dir) => [path.basename(dir), dir] as const) : [...(stackDirs as ReadonlyMap<string, string>)];
@@ -459,9 +451,9 @@ export async function planStacks(
   for (const [label, stackDir] of labelled) {
     if (modules.has(label)) throw new Error(`planStacks: two stacks labelled "${label}"`);
     const copy = offlineCopy(stackDir, Array.isArray(stackDirs) ? root : path.join(root, label));
-    asChildModule(copy);
+    // One stack alone keeps its own provider: sharing would save nothing and lose its default_tags.
+    const config = asChildModule(copy, labelled.length > 1);
     modules.set(label, copy);
-    const config = options.ownProviders || labelled.length === 1 ? undefined : takeSharedProvider(copy);
     if (!config) continue;
     const key = JSON.stringify(config); // generated by one function: same settings, same key order
     if (!shared.has(key)) shared.set(key, { ...config, alias: `shared_${shared.size}` });
