@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { loadFleet } from "../../config/load";
 import { exportModules } from "../../scripts/module-export";
 import { EXAMPLE_FLEET, synthFleetFile } from "../support/synth";
-import { asChildModule, offlineCopy, terraform } from "../support/terraform";
+import { asChildModule, offlineCopy, terraform, validateInputs } from "../support/terraform";
 import type { Json } from "./support";
 
 const STACK = "afterpay-staging-ingress";
@@ -86,11 +86,8 @@ module "stack" {
   );
 
   plan = await planJson(rootDir, [`-var=proxy_account_id=${accountId}`]);
-  // The module called with a literal bad account ID: `terraform validate` evaluates a module
-  // input's validation rules when its value is known, without planning (no provider instances).
-  const main = path.join(rootDir, "main.tf");
-  writeFileSync(main, readFileSync(main, "utf8").replace("proxy_account_id = var.proxy_account_id", 'proxy_account_id = "12345"'));
-  badAccount = await terraform(rootDir, ["validate", "-no-color"]);
+  // The module's proxy_account_id declaration, given a literal bad account ID.
+  badAccount = await validateInputs(moduleDir, { proxy_account_id: "12345" }, work);
 }, 900_000);
 
 describe(`${STACK}: the module plans exactly like the stack`, () => {
