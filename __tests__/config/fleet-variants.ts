@@ -1,7 +1,7 @@
 /**
  * Variants of the test fleet (fleet-fixture.ts BASE_FLEET) that several test files use: each file
  * checks its variant's synthesized stack, and __tests__/terraform/variants.test.ts plans all of
- * them side by side in one Terraform root (one init, one plan, one show: issue 14).
+ * them (all at once, ALL_KNOBS_FLEET) in one Terraform root (one init, one plan, one show: issue 14).
  */
 import { fleetWith } from "./fleet-fixture";
 
@@ -20,18 +20,24 @@ const SYDNEY_EDITS: Edit[] = [
 ];
 export const SYDNEY_FLEET = fleetWith(...SYDNEY_EDITS);
 
-/** Both at once (independent knobs): one stack to plan for both. */
-export const SYDNEY_ARM_FLEET = fleetWith(...SYDNEY_EDITS, ...ARM_EDITS);
-
 /** The SVID writer of another account (identity.svidWriterArn), with secretsManager SVIDs. */
 export const SVID_WRITER_ARN = "arn:aws:iam::111111111111:role/spire-svid-writer";
-export const SVID_WRITER_FLEET = fleetWith(["        network:", `        identity: { source: secretsManager, svidWriterArn: "${SVID_WRITER_ARN}" }\n        network:`]);
+const SVID_WRITER_EDITS: Edit[] = [["        network:", `        identity: { source: secretsManager, svidWriterArn: "${SVID_WRITER_ARN}" }\n        network:`]];
+export const SVID_WRITER_FLEET = fleetWith(...SVID_WRITER_EDITS);
 
 /** The longest names the fleet allows: 63-character acquisition, environment and service. */
 export const LONG_NAMES = { acquisition: `a${"c".repeat(61)}q`, environment: `e${"n".repeat(61)}v`, service: `s${"v".repeat(61)}c` };
-export const LONG_NAMES_FLEET = fleetWith(
+const LONG_NAMES_EDITS: Edit[] = [
   ["  afterpay:", `  ${LONG_NAMES.acquisition}:`],
   ["      staging:", `      ${LONG_NAMES.environment}:`],
   ["          checkout:", `          ${LONG_NAMES.service}:`],
-);
+];
+export const LONG_NAMES_FLEET = fleetWith(...LONG_NAMES_EDITS);
 export const LONG_NAMES_STACK = `${LONG_NAMES.acquisition}-${LONG_NAMES.environment}-ingress`;
+
+/**
+ * Every knob above at once — Sydney, ARM64, the SVID writer, the longest names — each independent
+ * of the others: the one stack terraform/variants plans for all of them.
+ */
+export const ALL_KNOBS_FLEET = fleetWith(...SYDNEY_EDITS, ...ARM_EDITS, ...SVID_WRITER_EDITS, ...LONG_NAMES_EDITS);
+export const ALL_KNOBS_STACK = LONG_NAMES_STACK;

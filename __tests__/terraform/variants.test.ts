@@ -3,18 +3,19 @@
  * schema (offline mirror) — all in ONE Terraform root (support/terraform.ts planStacks: one init,
  * one plan, one show; each variant judged on its own). A root per variant cost a provider start
  * for init-plan-show each (~6 s of CPU per variant; issue 14). The synthesized side of each
- * variant is tested in its own file: scale/arm64, scale/region, identity/ca-names, stacks/identity
- * (ARM64 and the Sydney region, independent knobs, are planned as one stack).
+ * variant is tested in its own file: scale/arm64, scale/region, identity/ca-names, stacks/identity.
+ * The knobs are independent of each other, so one stack carries them all ("knobs": ARM64, the
+ * Sydney region, the SVID writer, 63-character names): each stack planned costs ~110 resources.
  *
  * Plan stability (help/scaling.md): adding one service changes only that service's resources,
  * plus the documented shared ones — proven on the plans of the environment with N services and
  * with N + 1 (variants "n", "n-plus-1", "n-plus-1-new-account").
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BASE_FLEET } from "../config/fleet-fixture";
-import { LONG_NAMES_FLEET, LONG_NAMES_STACK, SVID_WRITER_FLEET, SYDNEY_ARM_FLEET } from "../config/fleet-variants";
+import { ALL_KNOBS_FLEET, ALL_KNOBS_STACK, SVID_WRITER_ARN } from "../config/fleet-variants";
 import { fleetFromYaml, synthFleet } from "../support/synth";
 import { describeStackPlan, planStacks, validateInputs, type FleetPlan } from "../support/terraform";
 import { comparePlans } from "../scale/plans";
@@ -25,10 +26,7 @@ const VARIANTS = {
   n: { yaml: BASE_FLEET, stack: STACK },
   "n-plus-1": { yaml: BASE_FLEET + refunds("333333333333"), stack: STACK },
   "n-plus-1-new-account": { yaml: BASE_FLEET + refunds("999999999999"), stack: STACK },
-  // ARM64 and a region of its own are independent knobs: one stack carries both.
-  "sydney-arm64": { yaml: SYDNEY_ARM_FLEET, stack: STACK },
-  "long-names": { yaml: LONG_NAMES_FLEET, stack: LONG_NAMES_STACK },
-  "svid-writer": { yaml: SVID_WRITER_FLEET, stack: STACK },
+  knobs: { yaml: ALL_KNOBS_FLEET, stack: ALL_KNOBS_STACK },
 };
 
 const work = mkdtempSync(path.join(tmpdir(), "farcar-variants-"));
@@ -54,16 +52,27 @@ test.each(Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>)("%s: the stack 
   expect(new Set([...p.changes.values()].filter((a) => a !== "read"))).toEqual(new Set(["create"]));
 });
 
-test("sydney-arm64: every task definition plans with runtime_platform ARM64", () => {
-  const tasks = [...planned("sydney-arm64").planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
+test("knobs (ARM64): every task definition plans with runtime_platform ARM64", () => {
+  const tasks = [...planned("knobs").planned].filter(([address]) => address.startsWith("aws_ecs_task_definition."));
   expect(tasks.length).toBeGreaterThan(0);
   for (const [, t] of tasks) expect(t.after.runtime_platform).toEqual([expect.objectContaining({ cpu_architecture: "ARM64" })]);
 });
 
-test("sydney-arm64: every VPC endpoint is a service of ap-southeast-2, execute-api among them", () => {
-  const services = [...planned("sydney-arm64").planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
+test("knobs (Sydney): every VPC endpoint is a service of ap-southeast-2, execute-api among them", () => {
+  const services = [...planned("knobs").planned].filter(([address]) => address.startsWith("aws_vpc_endpoint.")).map(([, e]) => e.after.service_name);
   expect(services).toContain("com.amazonaws.ap-southeast-2.execute-api");
   for (const name of services) expect(name).toMatch(/^com\.amazonaws\.ap-southeast-2\./);
+});
+
+test("knobs (SVID writer in Sydney): the SVID key lets the writer in through Secrets Manager of the environment's region", () => {
+  // The policies are unknown at plan time (they name the roles' ARNs): their text is the stack's.
+  const tf = JSON.parse(readFileSync(path.join(stackDirs.get("knobs")!, "cdk.tf.json"), "utf8"));
+  const keyPolicies = Object.entries(tf.resource.aws_kms_key_policy ?? {}) as [string, { policy: string }][];
+  expect(keyPolicies).toHaveLength(1);
+  expect(planned("knobs").planned.get(`aws_kms_key_policy.${keyPolicies[0][0]}`)?.actions).toEqual(["create"]);
+  expect(JSON.parse(keyPolicies[0][1].policy).Statement).toContainEqual(
+    expect.objectContaining({ Principal: { AWS: SVID_WRITER_ARN }, Condition: { StringEquals: { "kms:ViaService": "secretsmanager.ap-southeast-2.amazonaws.com" } } }),
+  );
 });
 
 /**
@@ -92,10 +101,10 @@ test("plan stability: adding a service changes only its own resources (and, for 
   expect(comparePlans(before, otherAccount).changed).toEqual([expect.stringMatching(/^aws_vpc_endpoint_policy\.acquisition-network_execute-api-endpoint-policy/)]);
 });
 
-test("sydney-arm64: the cpu_architecture variable refuses anything but X86_64 and ARM64", async () => {
-  const bad = await validateInputs(stackDirs.get("sydney-arm64")!, { cpu_architecture: "arm64" }, work);
+test("knobs (ARM64): the cpu_architecture variable refuses anything but X86_64 and ARM64", async () => {
+  const bad = await validateInputs(stackDirs.get("knobs")!, { cpu_architecture: "arm64" }, work);
   expect(bad.ok).toBe(false);
   expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");
   // The same check lets the values the rule names through.
-  expect((await validateInputs(stackDirs.get("sydney-arm64")!, { cpu_architecture: "ARM64" }, work)).ok).toBe(true);
+  expect((await validateInputs(stackDirs.get("knobs")!, { cpu_architecture: "ARM64" }, work)).ok).toBe(true);
 }, 240_000);
