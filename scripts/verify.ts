@@ -168,8 +168,13 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-if (require.main === module)
+/** `main` as a process: an unexpected error is printed with its stack, exit code 1. */
+export function cli(): void {
   main().catch((err) => {
     process.stderr.write(`verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
+}
+
+// `npx tsx scripts/verify.ts`; `npm run verify` runs it compiled (scripts/run-verify.cjs).
+if (require.main === module) cli();
