@@ -47,7 +47,12 @@ export function mergeReports(parts: readonly IsolationReport[], ms: number): Iso
     stacks,
     notes: unique(parts.flatMap((p) => p.notes)),
     problems,
-    engine: { ...parts[0].engine, crossChecked: parts.reduce((n, p) => n + p.engine.crossChecked, 0), disagreements },
+    engine: {
+      ...parts[0].engine,
+      crossChecked: parts.reduce((n, p) => n + p.engine.crossChecked, 0),
+      settled: parts.reduce((n, p) => n + p.engine.settled, 0),
+      disagreements,
+    },
     cases: stacks.reduce((n, s) => n + s.cases, 0),
     mismatches,
     ok: mismatches === 0 && problems.length === 0 && disagreements.length === 0 && stacks.length > 0,
