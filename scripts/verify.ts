@@ -15,8 +15,10 @@
  *
  *   --stack NAME  only this stack (repeatable)
  *   --full        evaluate every case with the validated runSimulation (~30× slower a case; alias --checked).
- *                 By default every case runs through the fast runUnsafeSimulation and a sample
- *                 (every 389th case, and every mismatch) is cross-checked with runSimulation.
+ *                 By default a case expected to be denied that no Allow statement could apply to
+ *                 is settled as denied (verify/no-allow.ts), every other case runs through the fast
+ *                 runUnsafeSimulation, and a sample (every 389th case, and every mismatch) is
+ *                 cross-checked with runSimulation.
  *   --workers N   simulate the APIs on N worker threads, started before the synth (default: the
  *                 available cores, at most 4; 1 = in this thread). The identity and guardrail
  *                 proofs run on this thread meanwhile.
@@ -81,7 +83,7 @@ function usage(error?: string): never {
   process.stderr.write("usage: npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--full] [--workers N] [--verbose] [--json FILE]\n" +
       (error
         ? ""
-        : "  --full       every case through the validated runSimulation (default: fast engine, every 389th case cross-checked)\n" +
+        : "  --full       every case through the validated runSimulation (default: cases no Allow could apply to settled, the rest on the fast engine, every 389th case cross-checked)\n" +
           "  --workers N  worker threads for the simulation (default: available cores, at most 4; 1 = no workers)\n"));
   process.exit(error ? 2 : 0);
 }
