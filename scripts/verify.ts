@@ -20,8 +20,8 @@
  *                 runUnsafeSimulation, and a sample (every 389th case, and every mismatch) is
  *                 cross-checked with runSimulation.
  *   --workers N   simulate the APIs on N worker threads, started before the synth (default: the
- *                 available cores, at most 4; 1 = in this thread). The identity and guardrail
- *                 proofs run on this thread meanwhile.
+ *                 available cores, at most 4, when more than 60 APIs are selected, else 1; 1 = in
+ *                 this thread). The identity and guardrail proofs run on this thread meanwhile.
  *   --verbose     print every Terraform reference substitution
  *   --json FILE   also write the full report as JSON
  */
@@ -30,7 +30,7 @@ import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import type { Fleet } from "../config/fleet";
 import {
-  defaultWorkers,
+  defaultWorkersFor,
   formatReport,
   readSynthesized,
   startIsolationWorkers,
@@ -84,7 +84,7 @@ function usage(error?: string): never {
       (error
         ? ""
         : "  --full       every case through the validated runSimulation (default: cases no Allow could apply to settled, the rest on the fast engine, every 389th case cross-checked)\n" +
-          "  --workers N  worker threads for the simulation (default: available cores, at most 4; 1 = no workers)\n"));
+          "  --workers N  worker threads for the simulation (default: available cores, at most 4, above 60 APIs, else 1; 1 = no workers)\n"));
   process.exit(error ? 2 : 0);
 }
 
@@ -104,10 +104,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     throw err;
   }
   // The isolation workers load iam-simulate while this thread synthesizes (verify/parallel.ts).
-  const workers = args.workers ?? defaultWorkers();
+  const workers = args.workers ?? defaultWorkersFor(fleet, args.stacks.length ? args.stacks : undefined);
   const pool = workers > 1 ? startIsolationWorkers(workers) : undefined;
   try {
-    await run(args, fleet, pool, t0, cpu0);
+    await run({ ...args, workers }, fleet, pool, t0, cpu0);
   } finally {
     await pool?.close();
   }
