@@ -15,11 +15,13 @@
  *
  *   --stack NAME  only this stack (repeatable)
  *   --full        evaluate every case with the validated runSimulation (~30× slower a case; alias --checked).
- *                 By default every case runs through the fast runUnsafeSimulation and a sample
- *                 (every 389th case, and every mismatch) is cross-checked with runSimulation.
+ *                 By default a case expected to be denied that no Allow statement could apply to
+ *                 is settled as denied (verify/no-allow.ts), every other case runs through the fast
+ *                 runUnsafeSimulation, and a sample (every 389th case, and every mismatch) is
+ *                 cross-checked with runSimulation.
  *   --workers N   simulate the APIs on N worker threads, started before the synth (default: the
- *                 available cores, at most 4; 1 = in this thread). The identity and guardrail
- *                 proofs run on this thread meanwhile.
+ *                 available cores, at most 4, when more than 60 APIs are selected, else 1; 1 = in
+ *                 this thread). The identity and guardrail proofs run on this thread meanwhile.
  *   --verbose     print every Terraform reference substitution
  *   --json FILE   also write the full report as JSON
  */
@@ -28,7 +30,7 @@ import { FleetError, SynthError } from "../config/errors";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
 import type { Fleet } from "../config/fleet";
 import {
-  defaultWorkers,
+  defaultWorkersFor,
   formatReport,
   readSynthesized,
   startIsolationWorkers,
@@ -81,8 +83,8 @@ function usage(error?: string): never {
   process.stderr.write("usage: npm run verify [-- --fleet FILE] [--out DIR] [--stack NAME]... [--full] [--workers N] [--verbose] [--json FILE]\n" +
       (error
         ? ""
-        : "  --full       every case through the validated runSimulation (default: fast engine, every 389th case cross-checked)\n" +
-          "  --workers N  worker threads for the simulation (default: available cores, at most 4; 1 = no workers)\n"));
+        : "  --full       every case through the validated runSimulation (default: cases no Allow could apply to settled, the rest on the fast engine, every 389th case cross-checked)\n" +
+          "  --workers N  worker threads for the simulation (default: available cores, at most 4, above 60 APIs, else 1; 1 = no workers)\n"));
   process.exit(error ? 2 : 0);
 }
 
@@ -102,10 +104,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     throw err;
   }
   // The isolation workers load iam-simulate while this thread synthesizes (verify/parallel.ts).
-  const workers = args.workers ?? defaultWorkers();
+  const workers = args.workers ?? defaultWorkersFor(fleet, args.stacks.length ? args.stacks : undefined);
   const pool = workers > 1 ? startIsolationWorkers(workers) : undefined;
   try {
-    await run(args, fleet, pool, t0, cpu0);
+    await run({ ...args, workers }, fleet, pool, t0, cpu0);
   } finally {
     await pool?.close();
   }
@@ -168,8 +170,13 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-if (require.main === module)
+/** `main` as a process: an unexpected error is printed with its stack, exit code 1. */
+export function cli(): void {
   main().catch((err) => {
     process.stderr.write(`verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
+}
+
+// `npx tsx scripts/verify.ts`; `npm run verify` runs it compiled (scripts/run-verify.cjs).
+if (require.main === module) cli();

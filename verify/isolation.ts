@@ -45,6 +45,7 @@ import {
   type TerraformJson,
 } from "./terraform-refs";
 import { traceIntegrations } from "./integrations";
+import { NoApplicableAllow } from "./no-allow";
 
 export type IdentityVariant = "generated" | "allow-all";
 
@@ -107,6 +108,11 @@ export interface EngineReport {
   readonly mode: "fast" | "checked";
   /** Cases re-run through the validated runSimulation (fast mode). */
   readonly crossChecked: number;
+  /**
+   * Cases settled as denied without simulating them: expected denied, and no Allow statement could
+   * apply (fast mode, ./no-allow.ts). Those in the cross-check sample are simulated all the same.
+   */
+  readonly settled: number;
   /** Cases where the two disagreed, or runSimulation reported errors / ignored context keys. */
   readonly disagreements: readonly string[];
 }
@@ -131,6 +137,12 @@ export interface VerifyOptions {
   readonly engine?: "fast" | "checked";
   /** In fast mode, re-run every Nth case through runSimulation (default CROSS_CHECK_EVERY; 0 = never). */
   readonly crossCheckEvery?: number;
+  /**
+   * In fast mode, settle a case expected to be denied without simulating it when no Allow
+   * statement could apply to it (./no-allow.ts); false simulates every case.
+   * @default true
+   */
+  readonly settleWithoutAllow?: boolean;
   /** Mismatches explained with statement-level analysis (default 200). */
   readonly explainMismatches?: number;
   /**
@@ -275,7 +287,7 @@ export async function verifyIsolation(
   const listed = rolesListedInFleet(fleet.environments);
   const meshServices = Object.keys(fleet.mesh.services);
   const fleetServices = serviceNamesInFleet(fleet.environments);
-  const engine = { crossChecked: 0, disagreements: [] as string[] };
+  const engine = { crossChecked: 0, settled: 0, disagreements: [] as string[] };
   const reports: StackIsolationReport[] = [];
   let counter = 0;
 
@@ -349,6 +361,7 @@ export async function verifyIsolation(
     const mismatches: Mismatch[] = [];
     let cases = 0;
     let allowed = 0;
+    const noAllow = mode === "fast" && options.settleWithoutAllow !== false ? new NoApplicableAllow(api.resourcePolicy) : undefined;
 
     for (const principal of principals) {
       for (const [identity, policies] of identityVariants(api, principal, problems)) {
@@ -357,8 +370,14 @@ export async function verifyIsolation(
             for (const endpoint of endpoints) {
               const req = invokeRequest(api, principal, method, path, endpoint);
               const n = counter++;
+              const expected = expectedAllowed(principal, path, endpoint, api.apiAccountId, method, api.services);
               let got: EvaluationResult;
-              if (mode === "checked") {
+              const sampledCase = crossCheckEvery > 0 && n % crossCheckEvery === 0;
+              const settled = !expected && noAllow !== undefined && noAllow.settlesAsDenied(req, policies);
+              if (settled) engine.settled++;
+              if (settled && !sampledCase) {
+                got = "ImplicitlyDenied";
+              } else if (mode === "checked") {
                 const checked = await evaluateChecked(req, api.resourcePolicy, policies);
                 if (checked.errors || !checked.result) {
                   problems.push(`${api.stack}: iam-simulate could not evaluate ${describeRequest(req)}: ${checked.errors}`);
@@ -367,7 +386,10 @@ export async function verifyIsolation(
                 got = checked.result;
               } else {
                 got = evaluate(req, api.resourcePolicy, policies);
-                if (crossCheckEvery > 0 && n % crossCheckEvery === 0) {
+                if (settled && got === "Allowed") {
+                  engine.disagreements.push(`${api.stack}: ${describeRequest(req)}: settled as denied (no Allow could apply), but runUnsafeSimulation Allowed`);
+                }
+                if (sampledCase) {
                   engine.crossChecked++;
                   const checked = await evaluateChecked(req, api.resourcePolicy, policies);
                   if (checked.result !== got || checked.ignoredContextKeys.length) {
@@ -380,7 +402,6 @@ export async function verifyIsolation(
               }
               cases++;
               if (got === "Allowed") allowed++;
-              const expected = expectedAllowed(principal, path, endpoint, api.apiAccountId, method, api.services);
               if (expected !== (got === "Allowed")) {
                 const mismatch: Mismatch = {
                   stack: api.stack,
@@ -456,6 +477,7 @@ export async function verifyIsolation(
       version: simulatorVersion(),
       mode,
       crossChecked: engine.crossChecked,
+      settled: engine.settled,
       disagreements: engine.disagreements,
     },
     cases,

@@ -47,7 +47,12 @@ export function mergeReports(parts: readonly IsolationReport[], ms: number): Iso
     stacks,
     notes: unique(parts.flatMap((p) => p.notes)),
     problems,
-    engine: { ...parts[0].engine, crossChecked: parts.reduce((n, p) => n + p.engine.crossChecked, 0), disagreements },
+    engine: {
+      ...parts[0].engine,
+      crossChecked: parts.reduce((n, p) => n + p.engine.crossChecked, 0),
+      settled: parts.reduce((n, p) => n + p.engine.settled, 0),
+      disagreements,
+    },
     cases: stacks.reduce((n, s) => n + s.cases, 0),
     mismatches,
     ok: mismatches === 0 && problems.length === 0 && disagreements.length === 0 && stacks.length > 0,
@@ -86,6 +91,27 @@ export async function verifyIsolationParallel(
 /** Default worker count: the available cores, at most 4. */
 export function defaultWorkers(): number {
   return Math.min(4, availableParallelism());
+}
+
+/**
+ * Above this many APIs (services) in the selection, `npm run verify` simulates on worker threads by
+ * default. Below it a worker's own start-up (loading iam-simulate, warming up, receiving a copy of
+ * the stacks) costs more than it saves: on the example fleet (11 APIs, 2 cores, load ~4) one
+ * thread took 3.5 s wall and 3.4 s of CPU against 4.6 s and 4.8 s with two workers; at 55 APIs
+ * both took 13.6 s wall (medians / single runs, issue 14).
+ */
+export const WORKERS_FROM_APIS = 60;
+
+/** `defaultWorkers()` when the selection has more than WORKERS_FROM_APIS APIs, else 1 (this thread). */
+export function defaultWorkersFor(fleet: Fleet, stacks?: readonly string[]): number {
+  const apis = fleet.environments.reduce(
+    (n, env) =>
+      n +
+      (!stacks || stacks.includes(`${env.key}-ingress`) ? env.inbound.length : 0) +
+      (!stacks || stacks.includes(`${env.key}-egress`) ? env.outbound.length : 0),
+    0,
+  );
+  return apis > WORKERS_FROM_APIS ? defaultWorkers() : 1;
 }
 
 /**

@@ -89,7 +89,8 @@ export function formatReport(report: IsolationReport, options: FormatOptions = {
   lines.push(
     `engine: ${e.name} ${e.version}, ` +
       (e.mode === "fast"
-        ? `runUnsafeSimulation on pre-validated policies; ${e.crossChecked} cases re-run with runSimulation: ` +
+        ? `runUnsafeSimulation on pre-validated policies; ${e.settled} cases expected denied settled without it, no Allow statement could apply (verify/no-allow.ts); ` +
+          `${e.crossChecked} cases re-run with runSimulation: ` +
           (e.disagreements.length ? `${e.disagreements.length} DISAGREE` : "all agree")
         : "runSimulation for every case"),
   );

@@ -84,6 +84,28 @@ describe("patched iam-simulate", () => {
     }
   });
 
+  test("a validated policy is parsed once, not per request; a raw document every time", () => {
+    // iam-policy, as iam-simulate loads it (verify/simulator.ts prepares policies with it).
+    const iamPolicy = createRequire(require.resolve("@cloud-copilot/iam-simulate"))("@cloud-copilot/iam-policy") as {
+      loadPolicy(doc: unknown, metadata?: { name: string }): { statements(): { actions(): unknown[] }[] };
+    };
+    verdict(CHECKOUT, "staging/POST/checkout/payments/a");
+    const loaded = iamPolicy.loadPolicy(resourcePolicy.validated, { name: "a" });
+    const spy = jest.spyOn(Object.getPrototypeOf(loaded), "newStatements");
+    try {
+      for (let i = 0; i < 20; i++) expect(verdict(CHECKOUT, `staging/POST/checkout/payments/${i}`)).toBe("Allowed");
+      expect(spy).not.toHaveBeenCalled(); // unpatched: once per policy per request
+      expect(iamPolicy.loadPolicy(resourcePolicy.validated, { name: "a" })).toBe(loaded);
+      expect(loaded.statements()[0].actions()).toBe(loaded.statements()[0].actions());
+      // Another name is another Policy (its metadata names it in the analysis); a raw document is never reused.
+      expect(iamPolicy.loadPolicy(resourcePolicy.validated, { name: "b" })).not.toBe(loaded);
+      const raw = resourcePolicy.document;
+      expect(iamPolicy.loadPolicy(raw)).not.toBe(iamPolicy.loadPolicy(raw));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test("ArnNotLike answers are remembered per (pattern, ARN): each principal keeps its own verdict", () => {
     const scp = prepareServiceControlPolicy("guardrail", {
       Version: "2012-10-17",

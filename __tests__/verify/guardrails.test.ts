@@ -3,7 +3,16 @@
  * named HOLE or LOCKOUT for each deliberately broken variant. Variants rewrite the synthesized JSON
  * (SCP content, attachments, the ingress stack's resources); the simulator is never stubbed.
  */
-import { formatFinding, formatGuardrailReport, mapGuardrailPolicies, verifyGuardrails, type GuardrailReport } from "../../verify/guardrails";
+import {
+  formatFinding,
+  formatGuardrailReport,
+  mapGuardrailPolicies,
+  principalArnPatterns,
+  principalClasses,
+  verifyGuardrails,
+  type GuardrailPrincipal,
+  type GuardrailReport,
+} from "../../verify/guardrails";
 import type { TerraformJson } from "../../verify";
 import { synthFleetFile } from "../support/synth";
 
@@ -177,6 +186,40 @@ describe("guardrail proof", () => {
     tf.provider.aws[0].default_tags[0].tags = String(tf.provider.aws[0].default_tags[0].tags).replace(/, "farcar:stack" = "[^"]+"/, "");
     const lines = await findings(withStack("afterpay-staging-ingress", tf), "afterpay-staging");
     expect(lines.some((l) => l.startsWith(`HOLE afterpay-staging (900000000001): ${ADMIN_STAGING} can add an ingress rule to security group farcar-afterpay-staging-in-checkout-task`))).toBe(true);
+  });
+
+  test("names the hole for the one Farcar role an SCP exempts by name (roles the SCPs can tell apart are simulated apart)", async () => {
+    const exempt = "arn:*:iam::*:role/farcar-afterpay-staging-in-disputes-task";
+    const org = editStatement("DenyCertificateIssuance", (st) => ({
+      ...st,
+      Condition: { ArnNotLike: { "aws:PrincipalArn": [...st.Condition.ArnNotLike["aws:PrincipalArn"], exempt] } },
+    }));
+    const lines = (await findings(withStack("org", org), "afterpay-staging")).map((l) => l.split(" — ")[0]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.startsWith("HOLE afterpay-staging (900000000001): arn:aws:iam::900000000001:role/farcar-afterpay-staging-in-disputes-task (a Farcar role (code running in its task)) can issue a certificate from "))).toBe(true);
+  });
+
+  test("groups only Farcar roles, only when no SCP can tell them apart", () => {
+    const role = (name: string, kind: GuardrailPrincipal["kind"] = "farcar"): GuardrailPrincipal => ({ arn: `arn:aws:iam::900000000001:role/${name}`, label: name, kind });
+    const principals = [role("farcar-a-task"), role("farcar-b-task"), role("farcar-c-exec"), role("farcar-issuer-x", "issuer"), role("ProxyAdministrator", "other"), role("Other", "other")];
+    const scp = (condition: Record<string, unknown>) => [{ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: condition }] }];
+    // Only the issuer exemption: every task role answers it alike; the issuer and others are never grouped.
+    const issuers = principalArnPatterns(scp({ ArnNotLike: { "aws:PrincipalArn": ["arn:*:iam::*:role/farcar-issuer-*"] }, StringNotEquals: { "aws:RequestedRegion": "us-east-1" } }));
+    expect(principalClasses(principals, issuers)).toEqual(new Map([
+      [principals[1].arn, principals[0].arn],
+      [principals[2].arn, principals[0].arn],
+    ]));
+    // A pattern that matches some task roles and not others splits them.
+    const tasks = principalArnPatterns(scp({ ArnLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/*-task" } }));
+    expect(principalClasses(principals, tasks)).toEqual(new Map([[principals[1].arn, principals[0].arn]]));
+    // Case matters to some operators: FARCAR-B-TASK named exactly is its own class.
+    expect(principalClasses(principals, principalArnPatterns(scp({ StringNotEquals: { "aws:PrincipalArn": "arn:aws:iam::900000000001:role/FARCAR-B-TASK" } })))).toEqual(
+      new Map([[principals[2].arn, principals[0].arn]]),
+    );
+    // A policy variable or another principal-dependent key: nobody is grouped.
+    expect(principalArnPatterns(scp({ StringEquals: { "aws:PrincipalTag/team": "x" } }))).toBeUndefined();
+    expect(principalArnPatterns([{ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "arn:aws:iam::*:role/${aws:PrincipalTag/x}" }] }])).toBeUndefined();
+    expect(principalClasses(principals, undefined)).toEqual(new Map());
   });
 
   test("an SCP AWS Organizations would refuse is a problem, not a pass", async () => {

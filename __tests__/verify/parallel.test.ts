@@ -2,7 +2,7 @@
  * `npm run verify` on worker threads (verify/parallel.ts): the same proof as in one thread — the
  * same APIs, cases, outcomes and mismatches — with the APIs shared out between the workers.
  */
-import { mapApiPolicies, shareOut, startIsolationWorkers, verifyIsolation, verifyIsolationParallel } from "../../verify";
+import { defaultWorkers, defaultWorkersFor, mapApiPolicies, shareOut, startIsolationWorkers, verifyIsolation, verifyIsolationParallel, WORKERS_FROM_APIS } from "../../verify";
 import { generateFleetYaml } from "../../bench/fleet";
 import { fleetFromYaml, synthFleet } from "../support/synth";
 import { stacksOf } from "./support";
@@ -31,6 +31,15 @@ describe("verifyIsolationParallel", () => {
   });
 
   afterAll(() => pool.close());
+
+  test("by default simulates in this thread up to WORKERS_FROM_APIS selected APIs, on workers above", () => {
+    expect(defaultWorkersFor(example.fleet)).toBe(1);
+    const large = fleetFromYaml(generateFleetYaml({ inbound: WORKERS_FROM_APIS, outbound: 1 }));
+    expect(defaultWorkersFor(large)).toBe(defaultWorkers());
+    // Only the selected stacks count: the ingress stack alone has exactly WORKERS_FROM_APIS APIs.
+    expect(defaultWorkersFor(large, ["bigco-production-ingress"])).toBe(1);
+    expect(defaultWorkersFor(large, ["bigco-production-egress"])).toBe(1);
+  });
 
   test("two workers started early give the report one thread gives, mismatches included", async () => {
     // One of the two stacks broken (its APIs without the endpoint deny), so there is something to find.
