@@ -11,20 +11,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "../config/project-root";
 
 let built: string | undefined;
 
-/**
- * issuer/handler.ts, found from this module's directory upwards: this file runs from issuer/ (tsx,
- * jest) or compiled into dist/app/main.js (scripts/app.cjs, what `cdktf synth` runs).
- */
+/** issuer/handler.ts of this checkout (config/project-root.ts: also right from a bundle under dist/). */
 function handlerSource(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    for (const candidate of [path.join(dir, "handler.ts"), path.join(dir, "issuer", "handler.ts")]) {
-      if (existsSync(candidate)) return candidate;
-    }
-    if (path.dirname(dir) === dir) throw new Error(`issuer/handler.ts not found above ${__dirname}`);
-  }
+  return path.join(PROJECT_ROOT, "issuer", "handler.ts");
 }
 
 function stamp(file: string): string {

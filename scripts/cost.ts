@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { FleetError } from "../config/errors";
 import type { Fleet } from "../config/fleet";
 import { DEFAULT_FLEET_FILE, loadFleet } from "../config/load";
+import { PROJECT_ROOT } from "../config/project-root";
 import type { CpuArchitecture } from "../config/schema";
 import { PROXY_INTERFACE_ENDPOINTS } from "../modules/network/proxy-vpc";
 import { servicesPerNlb } from "../config/lock";
@@ -23,7 +24,7 @@ import { articleLayoutCounts, layoutCounts, type LayoutCounts } from "../modules
 import { directionQuotaInput, formatQuotaLine, measureQuotas } from "../stacks/quotas";
 import { directionSlots } from "../config/lock";
 
-export const DEFAULT_PRICES_FILE = path.resolve(__dirname, "../config/prices.json");
+export const DEFAULT_PRICES_FILE = path.join(PROJECT_ROOT, "config", "prices.json");
 
 
 export interface RegionPrices {

@@ -21,10 +21,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { PROJECT_ROOT } from "../config/project-root";
 import { fleetSchema } from "../config/schema";
 
 /** Where the published JSON Schema lives (examples/fleet.yaml refers to it). */
-export const FLEET_SCHEMA_FILE = path.resolve(__dirname, "..", "help", "fleet.schema.json");
+export const FLEET_SCHEMA_FILE = path.join(PROJECT_ROOT, "help", "fleet.schema.json");
 
 /** Stable identifier of the fleet file contract, version 1 (`version: 1` in the fleet file). */
 export const FLEET_SCHEMA_ID = "urn:farcar:fleet-file:v1";

@@ -9,25 +9,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { generateFleetYaml } from "../../bench/fleet";
+import { noTsxPreload } from "../support/no-tsx";
 
 const ROOT = path.resolve(__dirname, "../..");
 const COMPILED = path.join(ROOT, "scripts/compiled.cjs");
-
-/** A preload that makes resolving tsx throw, in the main thread and in every worker thread (preloads run in both). */
-function noTsxPreload(dir: string): string {
-  const file = path.join(dir, "no-tsx.cjs");
-  writeFileSync(
-    file,
-    `const Module = require("node:module");
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request === "tsx" || request.startsWith("tsx/")) throw new Error("tsx loaded in a compiled run: " + request);
-  return resolve.call(this, request, ...rest);
-};
-`,
-  );
-  return file;
-}
 
 function node(args: string[], cwd = ROOT) {
   return spawnSync(process.execPath, args, { cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, NODE_OPTIONS: "" } });

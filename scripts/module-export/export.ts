@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { App, Aspects, TerraformStack } from "cdktf";
 import type { Fleet } from "../../config/fleet";
 import { ORG_STACK } from "../../config/names";
+import { PROJECT_ROOT } from "../../config/project-root";
 import { buildFleet } from "../../stacks/fleet-app";
 import { ImagesStack } from "../../stacks/images-stack";
 import { ProxyStack } from "../../stacks/proxy-stack";
@@ -167,7 +168,7 @@ export function defaultNamespace(fleet: Fleet): string {
 }
 
 function farcarVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "../../package.json"), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
   return pkg.version;
 }
 
