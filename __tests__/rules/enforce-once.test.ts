@@ -89,6 +89,16 @@ describe("security rules at synth", () => {
     expect(written.terraform.required_version).toBe(">= 1.5");
   });
 
+  test("write a stack from its JSON, never from bytes rendered for an earlier synth", () => {
+    const app = Testing.app();
+    const stack = testStack("only", app);
+    method(stack, "m");
+    stack.renderedTerraform = Buffer.from("stale"); // as if an earlier synth failed before writing it
+    app.synth(); // no rules Aspect: nothing renders this synth's bytes
+    const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "only", "cdk.tf.json"), "utf8"));
+    expect(Object.keys(written.resource.aws_api_gateway_method)).toHaveLength(1);
+  });
+
   test("resolve each resource once in all, where cdktf alone resolves it twice; the writer writes the JSON the rules checked", () => {
     const produced = (withRules: boolean) => {
       let calls = 0;

@@ -33,11 +33,6 @@ export interface AppliedSuppression {
 }
 
 export interface SecurityRulesReport {
-  /**
-   * The Terraform JSON of each checked stack, resolved once (`stack.toTerraform()`): exactly what
-   * the rules saw, handed to the writer by the Aspect (enforce.ts) instead of resolving again.
-   */
-  readonly synthesized: ReadonlyMap<TerraformStack, Record<string, unknown>>;
   readonly violations: RuleViolation[];
   readonly suppressed: AppliedSuppression[];
   /** Valid suppressions that silenced nothing (stale, or on the wrong construct). */
@@ -83,6 +78,13 @@ export interface CheckOptions {
    * @default false
    */
   readonly reusePrepared?: boolean;
+  /**
+   * Called with each stack's Terraform JSON (`stack.toTerraform()`, resolved once: exactly what
+   * the rules saw) as soon as its resources are checked, before the next stack is resolved; the
+   * check keeps no reference to it. The Aspect (enforce.ts) hands it to the writer this way.
+   * @default - the JSON is dropped
+   */
+  readonly onStackChecked?: (stack: TerraformStack, json: Record<string, unknown>) => void;
 }
 
 /** Checks every resource of `stacks` against `rules`; nothing is thrown, the report says it all. */
@@ -128,12 +130,10 @@ export function checkSecurityRules(
     }
   }
 
-  const synthesizedStacks = new Map<TerraformStack, Record<string, unknown>>();
   for (const stack of stacks) {
     // The whole stack resolved once, as the writer writes it; each resource and data source is
     // found in it by its address.
     const stackJson = stack.toTerraform({ reusePrepared: options.reusePrepared === true }) as Record<string, unknown>;
-    synthesizedStacks.set(stack, stackJson);
     for (const node of stack.node.findAll()) {
       for (const s of suppressionsOn(node)) {
         const problem = suppressionProblem(s);
@@ -161,13 +161,14 @@ export function checkSecurityRules(
         violations.push({ ruleId: rule.id, path: node.node.path, address: synthesized.address, reason: result.reason, fix: rule.fix });
       }
     }
+    options.onStackChecked?.(stack, stackJson);
   }
 
   const unusedSuppressions: Array<{ scope: IConstruct; ruleId: string }> = [];
   for (const [scope, list] of valid) {
     for (const s of list) if (!used.has(`${scope.node.path}\u0000${s.ruleId}`)) unusedSuppressions.push({ scope, ruleId: s.ruleId });
   }
-  return { synthesized: synthesizedStacks, violations, suppressed, unusedSuppressions, resourceCount };
+  return { violations, suppressed, unusedSuppressions, resourceCount };
 }
 
 /** `element`'s configuration taken from its stack's resolved JSON (no resolution of its own); undefined if not a resource or data source, or written as a moved block only. */

@@ -12,10 +12,14 @@
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
  * every stack it governs (they are all fully built by then, cross-stack references prepared).
  * The rules run on each stack's Terraform JSON (`stack.toTerraform()`, ./check.ts), and that same
- * JSON is handed to cdktf's writer. When this is the only Aspect in the app, nothing has changed
- * any stack since `App.synth` resolved it to prepare it (cross-stack references), so the JSON is
- * composed from that resolution (`toTerraform({ reusePrepared: true })`,
- * patches/cdktf+0.21.0.patch): a stack is resolved once in all, not three times (issue 14).
+ * JSON is what cdktf's writer writes: rendered to the bytes of `cdk.tf.json` as soon as the
+ * stack is checked (modules/stable-json.ts, the bytes cdktf's own rendering gives) and handed over
+ * as `stack.renderedTerraform` (patches/cdktf+0.21.0.patch), so no stack's JSON is held while the
+ * next one is resolved and checked. Nothing is written before every stack is checked. When this
+ * is the only Aspect in the app, nothing has changed any stack since `App.synth` resolved it to
+ * prepare it (cross-stack references), so the JSON is composed from that resolution
+ * (`toTerraform({ reusePrepared: true })`): a stack is resolved once in all, not three times
+ * (issue 14).
  * Visiting a later stack, the Aspect reuses the first check's result for it —
  * unless another Aspect is registered on the stack, an ancestor or a construct inside it (it may
  * have changed the stack since): then, as for a stack synthesized alone (`Testing.synth`), it
@@ -27,6 +31,7 @@ import { SynthError } from "../../config/errors";
 import { SECURITY_RULES } from "./catalog";
 import { checkSecurityRules, securityRulesMessage, type SecurityRulesReport } from "./check";
 import type { SecurityRule } from "./rule";
+import { stableJsonBytes } from "../stable-json";
 
 export class SecurityRulesAspect implements IAspect {
   /** Per app (root): the stacks this Aspect governs, and the report of the first stack's check of them all. */
@@ -50,7 +55,15 @@ export class SecurityRulesAspect implements IAspect {
     }
     let report: SecurityRulesReport;
     if (app.governed[0] === node) {
-      report = app.report = checkSecurityRules(app.governed, this.rules, { reusePrepared: app.alone });
+      report = app.report = checkSecurityRules(app.governed, this.rules, {
+        reusePrepared: app.alone,
+        // The writer writes the JSON the rules checked (cdktf writes a stack right after its
+        // Aspects run, synthesize/synthesizer.js) — only for stacks no other Aspect touches:
+        // anything else could change them before they are written, and is resolved again then.
+        onStackChecked: (stack, json) => {
+          stack.renderedTerraform = this.onlyAspectOn(stack) ? stableJsonBytes(json) : undefined;
+        },
+      });
     } else if (!app.governed.includes(node)) {
       report = checkSecurityRules([node], this.rules);
     } else if (app.report && this.onlyAspectOn(node)) {
@@ -60,25 +73,6 @@ export class SecurityRulesAspect implements IAspect {
     }
     if (report.violations.length) throw new SynthError(securityRulesMessage(report.violations));
     annotate(report, node);
-    if (app.report && app.governed[0] === node) {
-      // Hand the JSON the rules checked to the writer: cdktf writes `stack.toTerraform()` right
-      // after the stack's Aspects run (synthesize/synthesizer.js). Only for stacks no other Aspect
-      // touches (anything else could change them before they are written), and for one call.
-      for (const [stack, json] of app.report.synthesized) {
-        if (!this.onlyAspectOn(stack)) continue;
-        const own = Object.getOwnPropertyDescriptor(stack, "toTerraform");
-        Object.defineProperty(stack, "toTerraform", {
-          configurable: true,
-          writable: true,
-          value: () => {
-            if (own) Object.defineProperty(stack, "toTerraform", own);
-            else delete (stack as { toTerraform?: unknown }).toTerraform;
-            return json;
-          },
-        });
-      }
-      app.report = { ...app.report, synthesized: new Map() }; // each JSON is now held only until its stack is written
-    }
   }
 
   /** No other Aspect on `stack`, its ancestors or any construct in it. */
