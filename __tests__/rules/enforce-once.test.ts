@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { Aspects, Lazy, Testing, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SynthError } from "../../config/errors";
 import { SECURITY_RULES } from "../../modules/rules/catalog";
 import { enforceSecurityRules } from "../../modules/rules/enforce";
@@ -105,6 +106,8 @@ describe("security rules at synth", () => {
       const app = Testing.app();
       const stacks = ["first", "second"].map((name) => testStack(name, app));
       for (const stack of stacks) {
+        // A second provider of the same type: both land in one `provider.aws` list when composed.
+        new AwsProvider(stack, "aws-west", { region: "us-west-2", alias: "west" });
         new ApiGatewayMethod(stack, "m", {
           restApiId: Lazy.stringValue({ produce: () => `api-${++calls > 0 ? stack.node.id : ""}` }),
           resourceId: "r",
@@ -123,5 +126,6 @@ describe("security rules at synth", () => {
     expect(withRules.calls).toBe(2);
     expect(withRules.written).toEqual(without.written);
     expect(Object.values(withRules.written.resource.aws_api_gateway_method)[0]).toMatchObject({ rest_api_id: "api-second" });
+    expect(withRules.written.provider.aws.map((p: { region: string }) => p.region)).toEqual(["us-east-1", "us-west-2"]);
   });
 });

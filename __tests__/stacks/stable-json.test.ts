@@ -3,10 +3,14 @@
  * (json-stable-stringify with two spaces, resolved from cdktf itself): the cases its rules name,
  * a few thousand random documents, and a stack of the example fleet.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { readFileSync } from "node:fs";
+import { App, Aspects } from "cdktf";
+import { loadFleet } from "../../config/load";
 import { stableJsonBytes } from "../../modules/stable-json";
-import { synthFleetFile } from "../support/synth";
+import { buildFleet } from "../../stacks/fleet-app";
+import { EXAMPLE_FLEET, synthFleetFile } from "../support/synth";
 
 // The copy of json-stable-stringify cdktf's synthesizer requires.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,6 +106,26 @@ describe("stable JSON bytes (the cdk.tf.json writer)", () => {
     const bytes = stableJsonBytes(value)!;
     expect(bytes.length).toBeGreaterThan(1 << 20);
     expect(bytes.equals(Buffer.from(cdktf(value)!, "utf8"))).toBe(true);
+  });
+
+  test("the example fleet is written byte for byte as cdktf's own composition and writer write it", () => {
+    const synth = (ownPath: boolean) => {
+      const outdir = mkdtempSync(path.join(tmpdir(), "farcar-stable-json-"));
+      const app = new App({ outdir });
+      buildFleet(app, loadFleet(EXAMPLE_FLEET));
+      // Any other Aspect makes the rules check resolve each stack again and leave the writing to
+      // cdktf (deepMerge of fresh resolutions, json-stable-stringify): modules/rules/enforce.ts.
+      if (ownPath) Aspects.of(app).add({ visit: () => undefined });
+      app.synth();
+      const stacks = path.join(outdir, "stacks");
+      const files = Object.fromEntries(readdirSync(stacks).map((name) => [name, readFileSync(path.join(stacks, name, "cdk.tf.json"))]));
+      rmSync(outdir, { recursive: true, force: true });
+      return files;
+    };
+    const ours = synth(false);
+    const cdktfs = synth(true);
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(cdktfs).sort());
+    for (const name of Object.keys(ours)) expect({ name, same: ours[name].equals(cdktfs[name]) }).toEqual({ name, same: true });
   });
 
   test("every stack of the example fleet is written as json-stable-stringify renders it", () => {
