@@ -68,8 +68,23 @@ const POLICY_ARGUMENTS: Record<string, ReadonlyArray<{ readonly attribute: strin
   aws_iam_group_policy: [{ attribute: "policy", kind: "identity" }],
 };
 
+/**
+ * Read once per resource: three rules ask for the same resource's documents, and parsing a policy
+ * is most of what they cost (issue 14).
+ */
+const readPolicies = new WeakMap<ResourceConfig, readonly EmbeddedPolicy[]>();
+
 /** Every policy document a resource renders (none for types that hold no policy). */
-export function embeddedPolicies(resource: ResourceConfig): EmbeddedPolicy[] {
+export function embeddedPolicies(resource: ResourceConfig): readonly EmbeddedPolicy[] {
+  let policies = readPolicies.get(resource);
+  if (!policies) {
+    policies = readEmbeddedPolicies(resource);
+    readPolicies.set(resource, policies);
+  }
+  return policies;
+}
+
+function readEmbeddedPolicies(resource: ResourceConfig): EmbeddedPolicy[] {
   if (resource.mode === "data") {
     return resource.type === "aws_iam_policy_document"
       ? [{ attribute: "document", kind: "any", document: { status: "statements", statements: dataSourceStatements(resource.config) } }]
