@@ -12,6 +12,7 @@ import { Aspects, Lazy, Testing, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SynthError } from "../../config/errors";
 import { SECURITY_RULES } from "../../modules/rules/catalog";
 import { enforceSecurityRules } from "../../modules/rules/enforce";
@@ -88,6 +89,49 @@ describe("security rules at synth", () => {
     app.synth();
     const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "second", "cdk.tf.json"), "utf8"));
     expect(written.terraform.required_version).toBe(">= 1.5");
+  });
+
+  test("check and render each stack as soon as cdktf prepared it, before the next stack is prepared", () => {
+    const app = Testing.app();
+    const events: string[] = [];
+    const stacks = ["first", "second"].map((name) => {
+      const stack = testStack(name, app);
+      method(stack, `${name}-m`);
+      const prepare = stack.prepareStack.bind(stack);
+      stack.prepareStack = () => {
+        events.push(`prepare ${name}`);
+        prepare();
+      };
+      return stack;
+    });
+    const rules = SECURITY_RULES.map((rule, i) => ({
+      ...rule,
+      evaluate: (resource: Parameters<SecurityRule["evaluate"]>[0]) => {
+        if (i === 0 && resource.type === "aws_api_gateway_method") events.push(`check ${String(resource.config.rest_api_id).slice(4, -2)}`);
+        return rule.evaluate(resource);
+      },
+    }));
+    enforceSecurityRules(app, rules);
+    app.synth();
+    expect(events).toEqual(["prepare first", "check first", "prepare second", "check second"]);
+    expect(stacks.map((s) => s.renderedTerraform)).toEqual([undefined, undefined]); // written and released
+  });
+
+  test("check a stack again when a later stack's cross-stack reference added an output to it after its check", () => {
+    const written = (withRules: boolean) => {
+      const app = Testing.app();
+      const first = testStack("first", app);
+      const second = testStack("second", app);
+      const topic = new SnsTopic(first, "topic", { name: "t" });
+      new SnsTopic(second, "copy", { name: topic.name }); // cdktf adds an output to `first` while preparing `second`
+      if (withRules) enforceSecurityRules(app);
+      else Aspects.of(app).add({ visit: () => undefined }); // cdktf's own composition and writer
+      app.synth();
+      return readFileSync(path.join(app.outdir, "stacks", "first", "cdk.tf.json"), "utf8");
+    };
+    const ours = written(true);
+    expect(Object.keys(JSON.parse(ours).output ?? {})).toHaveLength(1);
+    expect(ours).toBe(written(false));
   });
 
   test("write a stack from its JSON, never from bytes rendered for an earlier synth", () => {
