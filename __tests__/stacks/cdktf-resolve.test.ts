@@ -3,7 +3,8 @@
  * null as they are, without the resolution context and regexes. These are the cases where a
  * string is NOT plain, or where resolution must still fail, each as cdktf 0.21.0 resolves it.
  */
-import { Lazy, TerraformStack, Testing, Token, Tokenization, DefaultTokenResolver, StringConcat } from "cdktf";
+import { Fn, Lazy, TerraformStack, Testing, Token, Tokenization, DefaultTokenResolver, StringConcat } from "cdktf";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 
 const stack = new TerraformStack(Testing.app(), "resolve");
 const resolve = (obj: unknown) => Tokenization.resolve(obj, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
@@ -27,6 +28,28 @@ describe("cdktf token resolution (patched fast path)", () => {
   test("still refuses a map token placeholder as a scalar string", () => {
     expect(() => resolve({ v: Token.STRING_MAP_TOKEN_VALUE })).toThrow();
     expect(() => resolve({ v: Token.ANY_MAP_TOKEN_VALUE })).toThrow();
+  });
+
+  test("resolves number tokens as values, list elements and map values, and keeps plain numbers", () => {
+    const n = Token.asNumber(Lazy.numberValue({ produce: () => 443 }));
+    expect(resolve({ port: n, ports: [n, 80, 0, -1.5], nested: { p: n, q: 1e21 } })).toEqual({ port: 443, ports: [443, 80, 0, -1.5], nested: { p: 443, q: 1e21 } });
+    expect(() => resolve({ v: Token.NUMBER_MAP_TOKEN_VALUE })).toThrow();
+  });
+
+  test("resolves a map token used as an object", () => {
+    const tags = Token.asStringMap(Lazy.anyValue({ produce: () => ({ team: "mesh" }) }));
+    expect(resolve({ tags })).toEqual({ tags: { team: "mesh" } });
+  });
+
+  test("renders references inside plain objects and lists of a function call without their own braces", () => {
+    const app = Testing.app();
+    const s = new TerraformStack(app, "fn");
+    const topic = new SnsTopic(s, "t", { name: "n" });
+    const inStack = (obj: unknown) => Tokenization.resolve(obj, { scope: s, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+    expect(inStack({ doc: Fn.jsonencode({ Statement: [{ Resource: [topic.arn, "x"], Nested: { Id: topic.id } }] }) })).toEqual({
+      doc: '${jsonencode({"Statement" = [{"Resource" = [aws_sns_topic.t.arn, "x"], "Nested" = {"Id" = aws_sns_topic.t.id}}]})}',
+    });
+    expect(inStack({ joined: Fn.join(",", [topic.arn, `${topic.name}-x`]) })).toEqual({ joined: '${join(",", [aws_sns_topic.t.arn, "${aws_sns_topic.t.name}-x"])}' });
   });
 
   test("still stops at 200 levels of nesting, whatever the leaf", () => {

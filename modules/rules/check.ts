@@ -33,11 +33,6 @@ export interface AppliedSuppression {
 }
 
 export interface SecurityRulesReport {
-  /**
-   * The Terraform JSON of each checked stack, resolved once (`stack.toTerraform()`): exactly what
-   * the rules saw, handed to the writer by the Aspect (enforce.ts) instead of resolving again.
-   */
-  readonly synthesized: ReadonlyMap<TerraformStack, Record<string, unknown>>;
   readonly violations: RuleViolation[];
   readonly suppressed: AppliedSuppression[];
   /** Valid suppressions that silenced nothing (stale, or on the wrong construct). */
@@ -83,6 +78,13 @@ export interface CheckOptions {
    * @default false
    */
   readonly reusePrepared?: boolean;
+  /**
+   * Called with each stack's Terraform JSON (`stack.toTerraform()`, resolved once: exactly what
+   * the rules saw) as soon as its resources are checked, before the next stack is resolved; the
+   * check keeps no reference to it. The Aspect (enforce.ts) hands it to the writer this way.
+   * @default - the JSON is dropped
+   */
+  readonly onStackChecked?: (stack: TerraformStack, json: Record<string, unknown>) => void;
 }
 
 /** Checks every resource of `stacks` against `rules`; nothing is thrown, the report says it all. */
@@ -91,65 +93,60 @@ export function checkSecurityRules(
   rules: readonly SecurityRule[] = SECURITY_RULES,
   options: CheckOptions = {}
 ): SecurityRulesReport {
-  const violations: RuleViolation[] = [];
-  const suppressed: AppliedSuppression[] = [];
-  const used = new Set<string>();
-  const valid = new Map<IConstruct, RuleSuppression[]>();
-  let resourceCount = 0;
+  const check = new SecurityRulesCheck(rules);
+  for (const stack of stacks) check.checkStack(stack, options);
+  return check.report();
+}
 
-  const validOn = (node: IConstruct): RuleSuppression[] => {
-    let list = valid.get(node);
-    if (!list) {
-      list = suppressionsOn(node).filter((s) => !suppressionProblem(s));
-      valid.set(node, list);
-    }
-    return list;
-  };
-  /** The suppression of `ruleId` that covers `resource` (on it, or on an ancestor up to its stack), and where it was made. */
-  const suppressionFor = (resource: IConstruct, stack: TerraformStack, ruleId: string) => {
-    for (let scope: IConstruct | undefined = resource; scope; scope = scope === stack ? undefined : scope.node.scope) {
-      const s = validOn(scope).find((x) => x.ruleId === ruleId && (scope === resource || x.applyToChildren));
-      if (s) return { scope, suppression: s };
-    }
-    return undefined;
-  };
+/**
+ * The check of `checkSecurityRules`, one stack at a time (the rules Aspect checks each stack as
+ * soon as cdktf has prepared it: ./enforce.ts); `report()` gives what `checkSecurityRules` would
+ * for the stacks checked so far, in the same order.
+ */
+export class SecurityRulesCheck {
+  /** Suppressions above a stack (never applied), reported first, as found. */
+  private readonly aboveStackViolations: RuleViolation[] = [];
+  private readonly violations: RuleViolation[] = [];
+  private readonly suppressed: AppliedSuppression[] = [];
+  private readonly used = new Set<string>();
+  private readonly valid = new Map<IConstruct, RuleSuppression[]>();
+  private readonly aboveStacks = new Set<IConstruct>();
+  private resourceCount = 0;
 
-  const aboveStacks = new Set<IConstruct>();
-  for (const stack of stacks) {
+  constructor(private readonly rules: readonly SecurityRule[] = SECURITY_RULES) {}
+
+  /** Checks every resource of `stack`. */
+  public checkStack(stack: TerraformStack, options: CheckOptions = {}): void {
     for (let scope = stack.node.scope; scope; scope = scope.node.scope) {
-      if (aboveStacks.has(scope) || !suppressionsOn(scope).length) continue;
-      aboveStacks.add(scope);
-      violations.push({
+      if (this.aboveStacks.has(scope) || !suppressionsOn(scope).length) continue;
+      this.aboveStacks.add(scope);
+      this.aboveStackViolations.push({
         ruleId: SUPPRESSION_RULE_ID,
         path: scope.node.path || "(app)",
         reason: "suppressions above a stack are not applied",
         fix: "suppress on the resource, or on a construct or stack containing it with { applyToChildren: true }",
       });
     }
-  }
 
-  const synthesizedStacks = new Map<TerraformStack, Record<string, unknown>>();
-  for (const stack of stacks) {
     // The whole stack resolved once, as the writer writes it; each resource and data source is
     // found in it by its address.
     const stackJson = stack.toTerraform({ reusePrepared: options.reusePrepared === true }) as Record<string, unknown>;
-    synthesizedStacks.set(stack, stackJson);
     for (const node of stack.node.findAll()) {
       for (const s of suppressionsOn(node)) {
         const problem = suppressionProblem(s);
-        if (problem) violations.push({ ruleId: SUPPRESSION_RULE_ID, path: node.node.path, ...problem });
+        if (problem) this.violations.push({ ruleId: SUPPRESSION_RULE_ID, path: node.node.path, ...problem });
       }
-      validOn(node); // registers the node's valid suppressions, to report the unused ones
+      this.validOn(node); // registers the node's valid suppressions, to report the unused ones
       const synthesized = resourceInStack(node, stackJson);
       if (!synthesized) continue;
-      resourceCount++;
-      for (const rule of rules) {
+      this.resourceCount++;
+      for (const rule of this.rules) {
         const result = rule.evaluate(synthesized.resource);
         if (result.compliance !== "non-compliant") continue;
-        const found = suppressionFor(node, stack, rule.id);
+        const found = this.suppressionFor(node, stack, rule.id);
         if (found) {
-          used.add(`${found.scope.node.path}\u0000${rule.id}`);
-          suppressed.push({
+          this.used.add(`${found.scope.node.path}\u0000${rule.id}`);
+          this.suppressed.push({
             ruleId: rule.id,
             reason: found.suppression.reason,
             resource: node,
@@ -158,16 +155,43 @@ export function checkSecurityRules(
           });
           continue;
         }
-        violations.push({ ruleId: rule.id, path: node.node.path, address: synthesized.address, reason: result.reason, fix: rule.fix });
+        this.violations.push({ ruleId: rule.id, path: node.node.path, address: synthesized.address, reason: result.reason, fix: rule.fix });
       }
     }
+    options.onStackChecked?.(stack, stackJson);
   }
 
-  const unusedSuppressions: Array<{ scope: IConstruct; ruleId: string }> = [];
-  for (const [scope, list] of valid) {
-    for (const s of list) if (!used.has(`${scope.node.path}\u0000${s.ruleId}`)) unusedSuppressions.push({ scope, ruleId: s.ruleId });
+  /** Everything found in the stacks checked so far. */
+  public report(): SecurityRulesReport {
+    const unusedSuppressions: Array<{ scope: IConstruct; ruleId: string }> = [];
+    for (const [scope, list] of this.valid) {
+      for (const s of list) if (!this.used.has(`${scope.node.path}\u0000${s.ruleId}`)) unusedSuppressions.push({ scope, ruleId: s.ruleId });
+    }
+    return {
+      violations: [...this.aboveStackViolations, ...this.violations],
+      suppressed: [...this.suppressed],
+      unusedSuppressions,
+      resourceCount: this.resourceCount,
+    };
   }
-  return { synthesized: synthesizedStacks, violations, suppressed, unusedSuppressions, resourceCount };
+
+  private validOn(node: IConstruct): RuleSuppression[] {
+    let list = this.valid.get(node);
+    if (!list) {
+      list = suppressionsOn(node).filter((s) => !suppressionProblem(s));
+      this.valid.set(node, list);
+    }
+    return list;
+  }
+
+  /** The suppression of `ruleId` that covers `resource` (on it, or on an ancestor up to its stack), and where it was made. */
+  private suppressionFor(resource: IConstruct, stack: TerraformStack, ruleId: string) {
+    for (let scope: IConstruct | undefined = resource; scope; scope = scope === stack ? undefined : scope.node.scope) {
+      const s = this.validOn(scope).find((x) => x.ruleId === ruleId && (scope === resource || x.applyToChildren));
+      if (s) return { scope, suppression: s };
+    }
+    return undefined;
+  }
 }
 
 /** `element`'s configuration taken from its stack's resolved JSON (no resolution of its own); undefined if not a resource or data source, or written as a moved block only. */

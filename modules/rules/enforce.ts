@@ -10,12 +10,18 @@
  *
  * Why the first stack checks them all: cdktf runs a stack's Aspects right before writing that
  * stack, one stack after another. So the Aspect, visiting the first stack it governs, checks
- * every stack it governs (they are all fully built by then, cross-stack references prepared).
+ * every stack it governs (they are all fully built by then, cross-stack references prepared) —
+ * or, when it is the only Aspect in the app, reports the check it already made of each stack as
+ * soon as `App.synth` prepared it (`prepared`, called through `TerraformStack.afterPrepare`).
  * The rules run on each stack's Terraform JSON (`stack.toTerraform()`, ./check.ts), and that same
- * JSON is handed to cdktf's writer. When this is the only Aspect in the app, nothing has changed
- * any stack since `App.synth` resolved it to prepare it (cross-stack references), so the JSON is
- * composed from that resolution (`toTerraform({ reusePrepared: true })`,
- * patches/cdktf+0.21.0.patch): a stack is resolved once in all, not three times (issue 14).
+ * JSON is what cdktf's writer writes: rendered to the bytes of `cdk.tf.json` as soon as the
+ * stack is checked (modules/stable-json.ts, the bytes cdktf's own rendering gives) and handed over
+ * as `stack.renderedTerraform` (patches/cdktf+0.21.0.patch), so no stack's JSON is held while the
+ * next one is resolved and checked. Nothing is written before every stack is checked. When this
+ * is the only Aspect in the app, nothing has changed any stack since `App.synth` resolved it to
+ * prepare it (cross-stack references), so the JSON is composed from that resolution
+ * (`toTerraform({ reusePrepared: true })`): a stack is resolved once in all, not three times
+ * (issue 14).
  * Visiting a later stack, the Aspect reuses the first check's result for it —
  * unless another Aspect is registered on the stack, an ancestor or a construct inside it (it may
  * have changed the stack since): then, as for a stack synthesized alone (`Testing.synth`), it
@@ -25,33 +31,71 @@ import { Annotations, AnnotationMetadataEntryType, Aspects, TerraformStack, type
 import type { IConstruct } from "constructs";
 import { SynthError } from "../../config/errors";
 import { SECURITY_RULES } from "./catalog";
-import { checkSecurityRules, securityRulesMessage, type SecurityRulesReport } from "./check";
+import { checkSecurityRules, SecurityRulesCheck, securityRulesMessage, type SecurityRulesReport } from "./check";
 import type { SecurityRule } from "./rule";
+import { stableJsonBytes } from "../stable-json";
+
+interface AppState {
+  /** The stacks this Aspect governs, in the order cdktf prepares and writes them. */
+  readonly governed: TerraformStack[];
+  readonly governedSet: ReadonlySet<TerraformStack>;
+  /** No other Aspect anywhere in the app. */
+  readonly alone: boolean;
+  /** The first governed stack's report on them all, reused when a later stack is visited. */
+  report?: SecurityRulesReport;
+  /**
+   * This synth's check of each governed stack as soon as cdktf prepared it (`prepared`), with
+   * each stack's number of constructs then.
+   */
+  early?: { readonly check: SecurityRulesCheck; readonly constructs: Map<TerraformStack, number> };
+}
 
 export class SecurityRulesAspect implements IAspect {
-  /** Per app (root): the stacks this Aspect governs, and the report of the first stack's check of them all. */
-  private readonly byRoot = new WeakMap<IConstruct, { governed: TerraformStack[]; alone: boolean; report?: SecurityRulesReport }>();
+  private readonly byRoot = new WeakMap<IConstruct, AppState>();
 
   constructor(private readonly rules: readonly SecurityRule[] = SECURITY_RULES) {}
 
+  /**
+   * Called by `App.synth` right after it prepared `stack` (`TerraformStack.afterPrepare`,
+   * patches/cdktf+0.21.0.patch), before it prepares the next stack. With no other Aspect in the
+   * app nothing can change the stack before it is written, so it is checked and rendered now,
+   * while only its own resolution is held (issue 14: at 100×20 every stack's resolution held at
+   * once was the peak of the synth). Violations are reported when the first stack is visited,
+   * before anything is written.
+   */
+  public prepared(stack: TerraformStack): void {
+    const app = this.appState(stack.node.root);
+    if (!app.alone || !app.governedSet.has(stack)) return;
+    if (stack === app.governed[0]) app.early = { check: new SecurityRulesCheck(this.rules), constructs: new Map() };
+    if (!app.early) return;
+    app.early.check.checkStack(stack, { reusePrepared: true, onStackChecked: (s, json) => (s.renderedTerraform = stableJsonBytes(json)) });
+    app.early.constructs.set(stack, stack.node.findAll().length);
+  }
+
   public visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node)) return;
-    const root = node.node.root;
-    let app = this.byRoot.get(root);
-    if (!app) {
-      // Once per app, not once per stack: a walk over every construct of the app.
-      const all = root.node.findAll();
-      app = {
-        governed: all.filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this)),
-        // No other Aspect anywhere: nothing ran since App.synth prepared the stacks.
-        alone: all.every((c) => Aspects.of(c).all.every((a) => a === this)),
-      };
-      this.byRoot.set(root, app);
-    }
+    const app = this.appState(node.node.root);
     let report: SecurityRulesReport;
     if (app.governed[0] === node) {
-      report = app.report = checkSecurityRules(app.governed, this.rules, { reusePrepared: app.alone });
-    } else if (!app.governed.includes(node)) {
+      const early = app.early;
+      app.early = undefined;
+      // Every governed stack checked as it was prepared, and none changed since — a later
+      // stack's cross-stack reference adds an output to the stack it refers to: then all are
+      // checked again here, each resolved anew.
+      if (early && early.constructs.size === app.governed.length && app.governed.every((s) => early.constructs.get(s) === s.node.findAll().length)) {
+        report = app.report = early.check.report();
+      } else {
+        report = app.report = checkSecurityRules(app.governed, this.rules, {
+          reusePrepared: app.alone && !early,
+          // The writer writes the JSON the rules checked (cdktf writes a stack right after its
+          // Aspects run, synthesize/synthesizer.js) — only for stacks no other Aspect touches:
+          // anything else could change them before they are written, and is resolved again then.
+          onStackChecked: (stack, json) => {
+            stack.renderedTerraform = this.onlyAspectOn(stack) ? stableJsonBytes(json) : undefined;
+          },
+        });
+      }
+    } else if (!app.governedSet.has(node)) {
       report = checkSecurityRules([node], this.rules);
     } else if (app.report && this.onlyAspectOn(node)) {
       report = app.report;
@@ -60,25 +104,23 @@ export class SecurityRulesAspect implements IAspect {
     }
     if (report.violations.length) throw new SynthError(securityRulesMessage(report.violations));
     annotate(report, node);
-    if (app.report && app.governed[0] === node) {
-      // Hand the JSON the rules checked to the writer: cdktf writes `stack.toTerraform()` right
-      // after the stack's Aspects run (synthesize/synthesizer.js). Only for stacks no other Aspect
-      // touches (anything else could change them before they are written), and for one call.
-      for (const [stack, json] of app.report.synthesized) {
-        if (!this.onlyAspectOn(stack)) continue;
-        const own = Object.getOwnPropertyDescriptor(stack, "toTerraform");
-        Object.defineProperty(stack, "toTerraform", {
-          configurable: true,
-          writable: true,
-          value: () => {
-            if (own) Object.defineProperty(stack, "toTerraform", own);
-            else delete (stack as { toTerraform?: unknown }).toTerraform;
-            return json;
-          },
-        });
-      }
-      app.report = { ...app.report, synthesized: new Map() }; // each JSON is now held only until its stack is written
+  }
+
+  /** Once per app, not once per stack: a walk over every construct of the app. */
+  private appState(root: IConstruct): AppState {
+    let app = this.byRoot.get(root);
+    if (!app) {
+      const all = root.node.findAll();
+      const governed = all.filter(TerraformStack.isStack).filter((s) => Aspects.of(s).all.includes(this));
+      app = {
+        governed,
+        governedSet: new Set(governed),
+        // No other Aspect anywhere: nothing runs between App.synth preparing a stack and writing it.
+        alone: all.every((c) => Aspects.of(c).all.every((a) => a === this)),
+      };
+      this.byRoot.set(root, app);
     }
+    return app;
   }
 
   /** No other Aspect on `stack`, its ancestors or any construct in it. */
@@ -97,7 +139,10 @@ export function enforceSecurityRules(scope: IConstruct, rules: readonly Security
   const stacks = scope.node.findAll().filter(TerraformStack.isStack);
   if (!stacks.length) throw new Error(`enforceSecurityRules: no stack under "${scope.node.path}"; call it after the stacks are created`);
   const aspect = new SecurityRulesAspect(rules);
-  for (const stack of stacks) Aspects.of(stack).add(aspect);
+  for (const stack of stacks) {
+    Aspects.of(stack).add(aspect);
+    stack.afterPrepare = () => aspect.prepared(stack);
+  }
   return aspect;
 }
 

@@ -68,8 +68,23 @@ const POLICY_ARGUMENTS: Record<string, ReadonlyArray<{ readonly attribute: strin
   aws_iam_group_policy: [{ attribute: "policy", kind: "identity" }],
 };
 
+/**
+ * Read once per resource: three rules ask for the same resource's documents, and parsing a policy
+ * is most of what they cost (issue 14).
+ */
+const readPolicies = new WeakMap<ResourceConfig, readonly EmbeddedPolicy[]>();
+
 /** Every policy document a resource renders (none for types that hold no policy). */
-export function embeddedPolicies(resource: ResourceConfig): EmbeddedPolicy[] {
+export function embeddedPolicies(resource: ResourceConfig): readonly EmbeddedPolicy[] {
+  let policies = readPolicies.get(resource);
+  if (!policies) {
+    policies = readEmbeddedPolicies(resource);
+    readPolicies.set(resource, policies);
+  }
+  return policies;
+}
+
+function readEmbeddedPolicies(resource: ResourceConfig): EmbeddedPolicy[] {
   if (resource.mode === "data") {
     return resource.type === "aws_iam_policy_document"
       ? [{ attribute: "document", kind: "any", document: { status: "statements", statements: dataSourceStatements(resource.config) } }]
@@ -171,25 +186,27 @@ function optionalList(value: unknown): string[] | undefined {
  * inside `${...}` are replaced so the document parses (the expression is kept otherwise).
  */
 function maskQuotesInExpressions(text: string): string {
+  // Copied in slices between the quotes it replaces, not a character at a time (issue 14).
   let out = "";
+  let copied = 0;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (depth === 0 && c === "$" && text[i + 1] === "{" && text[i - 1] !== "$") {
-      depth = 1;
-      out += "${";
-      i++;
+    if (depth === 0) {
+      if (c === "$" && text[i + 1] === "{" && text[i - 1] !== "$") {
+        depth = 1;
+        i++;
+      }
       continue;
     }
-    if (depth > 0) {
-      if (c === "{") depth++;
-      else if (c === "}") depth--;
-      out += c === '"' ? "'" : c;
-      continue;
+    if (c === "{") depth++;
+    else if (c === "}") depth--;
+    else if (c === '"') {
+      out += `${text.slice(copied, i)}'`;
+      copied = i + 1;
     }
-    out += c;
   }
-  return out;
+  return out + text.slice(copied);
 }
 
 function truncate(s: string): string {
