@@ -15,8 +15,9 @@ import { describeStackPlan, planStacks } from "../support/terraform";
 import { comparePlans } from "./plans";
 
 /**
- * Opt-in: `npm run test:scale` runs it at 500 inbound / 50 outbound services (about 26 minutes on
- * 2 loaded cores, most of it verify over 550 APIs and two ~17,000-resource plans); set
+ * Opt-in: `npm run test:scale` runs it at 500 inbound / 50 outbound services (26 minutes on 2
+ * loaded cores when last run whole, most of it verify over 550 APIs — since then about 1 minute of
+ * CPU, help/scaling.md — and two ~17,000-resource plans, 7.7 minutes); set
  * FARCAR_SCALE_INBOUND / FARCAR_SCALE_OUTBOUND for other sizes. `npm test` skips it: the layout's
  * behaviour at small sizes is covered by __tests__/terraform/variants (plan stability), scale/quotas and lock tests and
  * __tests__/verify/sampled and integrations tests. Inbound must be a multiple of 50 so that N - 1
