@@ -17,8 +17,17 @@ function load() {
     return require("./main.ts");
   }
   const { compiled } = require("../scripts/compiled.cjs");
-  // `isolation`: what `farcar verify`'s worker threads load, next to the bundle (verify/parallel.ts).
-  const outputs = compiled({ outdir: path.join(__dirname, "..", "dist", "cli"), entries: { main: "cli/main.ts", isolation: "verify/isolation.ts" } });
+  let outputs;
+  try {
+    // `isolation`: what `farcar verify`'s worker threads load, next to the bundle (verify/parallel.ts).
+    outputs = compiled({ outdir: path.join(__dirname, "..", "dist", "cli"), entries: { main: "cli/main.ts", isolation: "verify/isolation.ts" } });
+  } catch (err) {
+    // A checkout this user cannot write to (e.g. installed by another user): run the TypeScript as it is.
+    if (!err || !["EACCES", "EPERM", "EROFS"].includes(err.code)) throw err;
+    process.stderr.write(`farcar: cannot write ${path.join(__dirname, "..", "dist", "cli")} (${err.code}); running cli/main.ts through tsx, ~1 s slower to start\n`);
+    require("tsx/cjs/api").register();
+    return require("./main.ts");
+  }
   return require(outputs.main);
 }
 
