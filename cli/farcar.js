@@ -10,28 +10,14 @@
 // only prints `getaddrinfo ENOTFOUND` (https://developer.hashicorp.com/terraform/cli/commands#upgrade-and-security-bulletin-checks).
 if (!process.env.CHECKPOINT_DISABLE) process.env.CHECKPOINT_DISABLE = "1";
 const path = require("node:path");
+const { load } = require("../scripts/compiled.cjs");
 
-function load() {
-  if (process.env.FARCAR_CLI_LOADER === "tsx") {
-    require("tsx/cjs/api").register();
-    return require("./main.ts");
-  }
-  const { compiled } = require("../scripts/compiled.cjs");
-  let outputs;
-  try {
-    // `isolation`: what `farcar verify`'s worker threads load, next to the bundle (verify/parallel.ts).
-    outputs = compiled({ outdir: path.join(__dirname, "..", "dist", "cli"), entries: { main: "cli/main.ts", isolation: "verify/isolation.ts" } });
-  } catch (err) {
-    // A checkout this user cannot write to (e.g. installed by another user): run the TypeScript as it is.
-    if (!err || !["EACCES", "EPERM", "EROFS"].includes(err.code)) throw err;
-    process.stderr.write(`farcar: cannot write ${path.join(__dirname, "..", "dist", "cli")} (${err.code}); running cli/main.ts through tsx, ~1 s slower to start\n`);
-    require("tsx/cjs/api").register();
-    return require("./main.ts");
-  }
-  return require(outputs.main);
-}
-
-load()
+load({
+  outdir: path.join(__dirname, "..", "dist", "cli"),
+  // `isolation`: what `farcar verify`'s worker threads load, next to the bundle (verify/parallel.ts).
+  entries: { main: "cli/main.ts", isolation: "verify/isolation.ts" },
+  tsxVariable: "FARCAR_CLI_LOADER",
+})
   .run(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;

@@ -4,7 +4,7 @@
  * Built once per process; the directory name carries a hash of the bundle, so the asset (and the
  * function's source_code_hash) change exactly when the code does. A process reuses the bundle an
  * earlier one built while no file that went into it changed (size and mtime, recorded next to it,
- * as scripts/app.cjs does for the app): esbuild costs ~0.5 s of CPU, a sixth of `cdktf synth` of
+ * as scripts/compiled.cjs does for the app, the CLI and verify): esbuild costs ~0.5 s of CPU, a sixth of `cdktf synth` of
  * the example fleet (issue 14).
  */
 import { createHash } from "node:crypto";

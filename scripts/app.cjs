@@ -11,13 +11,6 @@
  */
 "use strict";
 const path = require("node:path");
-const { compiled } = require("./compiled.cjs");
+const { load } = require("./compiled.cjs");
 
-const ENTRY = path.resolve(__dirname, "..", "main.ts");
-
-if (process.env.FARCAR_APP_LOADER === "tsx") {
-  require("tsx/cjs/api").register();
-  require(ENTRY);
-} else {
-  require(compiled({ outdir: path.resolve(__dirname, "..", "dist", "app"), entries: { main: "main.ts" } }).main);
-}
+load({ outdir: path.resolve(__dirname, "..", "dist", "app"), entries: { main: "main.ts" }, tsxVariable: "FARCAR_APP_LOADER" });

@@ -2,8 +2,8 @@
 /**
  * Project TypeScript run as plain JavaScript, with no TypeScript loader at start-up (tsx costs a
  * second node process plus an esbuild service, ~1 s of CPU per process or worker thread on the
- * 2-core CI machine; issue 14). Used by scripts/app.cjs (`npx cdktf synth`) and
- * scripts/run-verify.cjs (`npm run verify`).
+ * 2-core CI machine; issue 14). Used by scripts/app.cjs (`npx cdktf synth`), cli/farcar.js
+ * (`npx farcar`) and scripts/run-verify.cjs (`npm run verify`), through `load`.
  *
  * `compiled({ outdir, entries })` bundles each entry point and the project files it imports with
  * esbuild into `outdir/<name>.js` (npm packages stay external: loaded from node_modules as usual)
@@ -74,4 +74,27 @@ function build(record, entries, outdir, root) {
   renameSync(`${record}.${process.pid}.tmp`, record);
 }
 
-module.exports = { compiled, ROOT };
+/**
+ * The exports of entry `main` of `entries`, compiled (see `compiled`). Through tsx instead — the
+ * TypeScript as it is, e.g. to debug with source maps — when the environment variable `tsxVariable`
+ * is "tsx", or when this user cannot write `outdir` (a checkout installed by another user; said on
+ * stderr, since start-up is then ~1 s slower).
+ */
+function load({ outdir, entries, main = "main", tsxVariable, root = ROOT }) {
+  const viaTsx = () => {
+    require("tsx/cjs/api").register();
+    return require(path.resolve(root, entries[main]));
+  };
+  if (tsxVariable && process.env[tsxVariable] === "tsx") return viaTsx();
+  let outputs;
+  try {
+    outputs = compiled({ outdir, entries, root });
+  } catch (err) {
+    if (!err || !["EACCES", "EPERM", "EROFS"].includes(err.code)) throw err;
+    process.stderr.write(`farcar: cannot write ${outdir} (${err.code}); running ${entries[main]} through tsx, ~1 s slower to start\n`);
+    return viaTsx();
+  }
+  return require(outputs[main]);
+}
+
+module.exports = { compiled, load, ROOT };

@@ -12,10 +12,10 @@
  */
 "use strict";
 const path = require("node:path");
-const { compiled, ROOT } = require("./compiled.cjs");
+const { load, ROOT } = require("./compiled.cjs");
 
-const { verify } = compiled({
+load({
   outdir: path.join(ROOT, "dist", "verify"),
   entries: { verify: "scripts/verify.ts", isolation: "verify/isolation.ts" },
-});
-require(verify).cli();
+  main: "verify",
+}).cli();
