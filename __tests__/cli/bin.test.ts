@@ -4,31 +4,18 @@
  * package.json, issuer/handler.ts) find them from the bundle's directory too (config/project-root.ts).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { generateFleetYaml } from "../../bench/fleet";
 import { noTsxPreload } from "../support/no-tsx";
-import { ROOT } from "./support";
+import { farcarBin, ROOT, workdir } from "./support";
 
-const dir = mkdtempSync(path.join(tmpdir(), "farcar-bin-"));
+const dir = workdir({ "fleet.yaml": generateFleetYaml({ inbound: 1, outbound: 0 }) });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const preload = noTsxPreload(dir);
-const fleet = path.join(dir, "fleet.yaml");
-writeFileSync(fleet, generateFleetYaml({ inbound: 1, outbound: 0 }));
-mkdirSync(path.join(dir, "mesh"));
-copyFileSync(path.join(ROOT, "examples/mesh/ca-bundle.pem"), path.join(dir, "mesh/ca-bundle.pem"));
 
 /** `farcar …argv` as the bin runs, in `dir`, with tsx made unloadable. */
-function farcar(...argv: string[]) {
-  const r = spawnSync(process.execPath, ["-r", preload, path.join(ROOT, "cli/farcar.js"), ...argv], {
-    cwd: dir,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, FARCAR_CONFIG: "", NODE_OPTIONS: "" },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const farcar = (...argv: string[]) => farcarBin(argv, dir, { NODE_OPTIONS: "" }, ["-r", preload]);
 
 test("the guard works: a process that loads tsx fails", () => {
   expect(spawnSync(process.execPath, ["-r", preload, "-e", `require("tsx/cjs/api")`]).status).not.toBe(0);

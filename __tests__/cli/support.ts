@@ -55,12 +55,13 @@ export async function inProcess(main: () => Promise<number>, cwd = ROOT, env: Re
   }
 }
 
-/** The bin shim as `npx farcar` runs it (a child process, no TTY). */
-export function farcarBin(argv: string[], cwd = ROOT, env: Record<string, string> = {}): Ran {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "cli/farcar.js"), ...argv], {
+/** The bin shim as `npx farcar` runs it (a child process, no TTY), node started with `nodeArgs`. */
+export function farcarBin(argv: string[], cwd = ROOT, env: Record<string, string> = {}, nodeArgs: string[] = []): Ran {
+  const r = spawnSync(process.execPath, [...nodeArgs, path.join(ROOT, "cli/farcar.js"), ...argv], {
     cwd,
     env: { ...process.env, FARCAR_CONFIG: "", ...env },
     encoding: "utf8",
+    timeout: 120_000, // a hung command fails its test (status -1) instead of blocking the worker
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
