@@ -24,7 +24,7 @@ const work = mkdtempSync(path.join(tmpdir(), "farcar-modules-plan-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** `change.after` of every planned managed resource of the stack or the module, by address. */
-let after: { stack: Map<string, Json>; farcar: Map<string, Json> };
+let planned: { stack: Map<string, Json>; farcar: Map<string, Json> };
 let badAccount: { ok: boolean; stderr: string };
 /** Where the module's files are, as the root calls it (`path.module` in the module's planned values). */
 let modulePath: string;
@@ -67,23 +67,21 @@ beforeAll(async () => {
     if (!p.ok) throw new Error(describeStackPlan(p));
     return new Map([...p.planned].filter(([address]) => !address.startsWith("data.")).map(([address, r]) => [address, r.after]));
   };
-  after = { stack: managed("stack"), farcar: managed("farcar") };
+  planned = { stack: managed("stack"), farcar: managed("farcar") };
   // The module's proxy_account_id declaration, given a literal bad account ID.
   badAccount = await validateInputs(moduleDir, { proxy_account_id: "12345" }, work);
 }, 900_000);
 
 describe(`${STACK}: the module plans exactly like the stack`, () => {
   test("plans the same resources", () => {
-    expect([...after.farcar.keys()].sort()).toEqual([...after.stack.keys()].sort());
+    expect([...planned.farcar.keys()].sort()).toEqual([...planned.stack.keys()].sort());
   });
 
   test("every resource has the same arguments and the same effective tags (tags_all)", () => {
-    const stack = after.stack;
-    const module = after.farcar;
     let taggable = 0;
-    for (const [address, after] of stack) {
+    for (const [address, after] of planned.stack) {
       const { tags: stackTags, tags_all: stackAll, ...stackRest } = after;
-      const { tags: moduleTags, tags_all: moduleAll, ...moduleRest } = module.get(address)!;
+      const { tags: moduleTags, tags_all: moduleAll, ...moduleRest } = planned.farcar.get(address)!;
       // A synthesized asset (the SVID issuer's zip) is the same file, found in the module's directory.
       if (typeof moduleRest.filename === "string") moduleRest.filename = path.relative(modulePath, moduleRest.filename);
       expect({ address, args: moduleRest }).toEqual({ address, args: stackRest });
@@ -100,7 +98,7 @@ describe(`${STACK}: the module plans exactly like the stack`, () => {
   });
 
   test("extra_tags reaches the resources; fleet and farcar:* tags take precedence", () => {
-    const vpc = after.farcar.get("aws_vpc.proxy-network_vpc_1699042D")!;
+    const vpc = planned.farcar.get("aws_vpc.proxy-network_vpc_1699042D")!;
     expect(vpc.tags).toEqual({
       Name: "farcar-afterpay-staging-ingress-proxy",
       team: "mesh-test",

@@ -11,12 +11,12 @@
  * plus the documented shared ones — proven on the plans of the environment with N services and
  * with N + 1 (variants "n", "n-plus-1", "n-plus-1-new-account").
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BASE_FLEET } from "../config/fleet-fixture";
 import { ALL_KNOBS_FLEET, ALL_KNOBS_STACK, SVID_WRITER_ARN } from "../config/fleet-variants";
-import { fleetFromYaml, synthFleet } from "../support/synth";
+import { fleetFromYaml, synthFleet, type Synthesized } from "../support/synth";
 import { describeStackPlan, planStacks, validateInputs, type FleetPlan } from "../support/terraform";
 import { comparePlans } from "../scale/plans";
 
@@ -33,10 +33,12 @@ const work = mkdtempSync(path.join(tmpdir(), "farcar-variants-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let fleetPlan: FleetPlan;
-let stackDirs: Map<string, string>;
+/** Each variant's synthesized fleet. */
+let synthesized: Map<keyof typeof VARIANTS, Synthesized>;
+const stackDir = (label: keyof typeof VARIANTS) => synthesized.get(label)!.dir(VARIANTS[label].stack);
 beforeAll(async () => {
-  stackDirs = new Map(Object.entries(VARIANTS).map(([label, v]) => [label, synthFleet(fleetFromYaml(v.yaml)).dir(v.stack)]));
-  fleetPlan = await planStacks(stackDirs, work, { show: true });
+  synthesized = new Map(Object.entries(VARIANTS).map(([label, v]) => [label as keyof typeof VARIANTS, synthFleet(fleetFromYaml(v.yaml))]));
+  fleetPlan = await planStacks(new Map([...synthesized.keys()].map((label) => [label, stackDir(label)])), work, { show: true });
 }, 600_000);
 
 const planned = (label: keyof typeof VARIANTS) => {
@@ -66,7 +68,7 @@ test("knobs (Sydney): every VPC endpoint is a service of ap-southeast-2, execute
 
 test("knobs (SVID writer in Sydney): the SVID key lets the writer in through Secrets Manager of the environment's region", () => {
   // The policies are unknown at plan time (they name the roles' ARNs): their text is the stack's.
-  const tf = JSON.parse(readFileSync(path.join(stackDirs.get("knobs")!, "cdk.tf.json"), "utf8"));
+  const tf = synthesized.get("knobs")!.json(VARIANTS.knobs.stack);
   const keyPolicies = Object.entries(tf.resource.aws_kms_key_policy ?? {}) as [string, { policy: string }][];
   expect(keyPolicies).toHaveLength(1);
   expect(planned("knobs").planned.get(`aws_kms_key_policy.${keyPolicies[0][0]}`)?.actions).toEqual(["create"]);
@@ -102,9 +104,9 @@ test("plan stability: adding a service changes only its own resources (and, for 
 });
 
 test("knobs (ARM64): the cpu_architecture variable refuses anything but X86_64 and ARM64", async () => {
-  const bad = await validateInputs(stackDirs.get("knobs")!, { cpu_architecture: "arm64" }, work);
+  const bad = await validateInputs(stackDir("knobs"), { cpu_architecture: "arm64" }, work);
   expect(bad.ok).toBe(false);
   expect(bad.stderr).toContain("cpu_architecture must be X86_64 or ARM64.");
   // The same check lets the values the rule names through.
-  expect((await validateInputs(stackDirs.get("knobs")!, { cpu_architecture: "ARM64" }, work)).ok).toBe(true);
+  expect((await validateInputs(stackDir("knobs"), { cpu_architecture: "ARM64" }, work)).ok).toBe(true);
 }, 240_000);
